@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from invoke import Context, task
+from invoke import Context, Exit, task
 
 
 @task
@@ -27,3 +27,20 @@ def bench(c: Context, geo: bool = False) -> None:
 def accuracy_report(c: Context, out: str = "reports/accuracy") -> None:
     """Monte Carlo accuracy report of the geolocation engine: a PNG and a markdown table."""
     c.run(f"python -m detection_ops.accuracy_report --out {out}")
+
+
+@task(iterable=["with_"], help={"with_": "also install an optional group, e.g. `--with docker`"})
+def tools(c: Context, with_: list[str] | None = None) -> None:  # noqa: ARG001 - runs in-process
+    """Install the pinned external tools (helm, checkov, trivy, promtool...) into .tools/bin."""
+    from detection_ops.tools.__main__ import main  # noqa: PLC0415 - keeps `inv --list` fast
+
+    if code := main(["install", *(f"--with={group}" for group in with_ or [])]):
+        raise Exit(code=code)
+
+
+@task
+def doctor(c: Context) -> None:  # noqa: ARG001 - runs in-process
+    """Report every external tool the tasks use: found or missing, version, how to install."""
+    from detection_ops.tools.__main__ import main  # noqa: PLC0415 - keeps `inv --list` fast
+
+    main(["doctor"])
