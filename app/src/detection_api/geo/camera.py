@@ -1,0 +1,65 @@
+"""Pinhole camera with Brown-Conrady distortion (OpenCV's model): pixels to camera-frame rays.
+
+Camera frame: x right, y down, z forward along the optical axis. Normalised image coordinates
+(x/z, y/z) are what the distortion polynomial acts on, exactly as in OpenCV.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from detection_api.geo.arrays import FloatArray
+
+#: Fixed-point iterations of the undistortion (OpenCV's cv::undistortPoints uses the same scheme).
+UNDISTORT_ITERATIONS = 20
+
+
+def distort(
+    x: FloatArray, y: FloatArray, coefficients: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Apply distortion to normalised coordinates; `coefficients` is (N, 5): k1 k2 k3 p1 p2."""
+    k1, k2, k3, p1, p2 = coefficients.T
+    r2 = x * x + y * y
+    radial = 1.0 + r2 * (k1 + r2 * (k2 + r2 * k3))
+    x_distorted = x * radial + 2.0 * p1 * x * y + p2 * (r2 + 2.0 * x * x)
+    y_distorted = y * radial + p1 * (r2 + 2.0 * y * y) + 2.0 * p2 * x * y
+    return x_distorted, y_distorted
+
+
+def undistort(
+    x_distorted: FloatArray, y_distorted: FloatArray, coefficients: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Invert `distort` by fixed-point iteration, as OpenCV's undistortPoints does."""
+    k1, k2, k3, p1, p2 = coefficients.T
+    x, y = x_distorted.copy(), y_distorted.copy()
+    for _ in range(UNDISTORT_ITERATIONS):
+        r2 = x * x + y * y
+        radial = 1.0 + r2 * (k1 + r2 * (k2 + r2 * k3))
+        delta_x = 2.0 * p1 * x * y + p2 * (r2 + 2.0 * x * x)
+        delta_y = p1 * (r2 + 2.0 * y * y) + 2.0 * p2 * x * y
+        x = (x_distorted - delta_x) / radial
+        y = (y_distorted - delta_y) / radial
+    return x, y
+
+
+def pixel_rays(
+    pixel_x: FloatArray,
+    pixel_y: FloatArray,
+    intrinsics: FloatArray,
+    coefficients: FloatArray,
+    distorted: np.ndarray,
+) -> FloatArray:
+    """Unit rays (N, 3) in the camera frame through the given pixels.
+
+    `intrinsics` is (N, 4): fx fy cx cy. Only rows flagged in the boolean `distorted` pay for the
+    iterative undistortion.
+    """
+    fx, fy, cx, cy = intrinsics.T
+    x = (pixel_x - cx) / fx
+    y = (pixel_y - cy) / fy
+    if distorted.any():
+        x, y = x.copy(), y.copy()
+        x[distorted], y[distorted] = undistort(x[distorted], y[distorted], coefficients[distorted])
+    rays = np.stack([x, y, np.ones_like(x)], axis=-1)
+    norm: FloatArray = np.linalg.norm(rays, axis=-1, keepdims=True)
+    return rays / norm
