@@ -1,0 +1,339 @@
+"""The ingest pipeline: validated requests -> geolocation -> rows -> one transaction.
+
+One code path for a single detection and a batch: a single POST is a batch of one. Items fail
+individually (the batch endpoint reports them per index); nothing that was accepted is lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy.exc import IntegrityError
+
+from detection_api import geo
+from detection_api.api.schemas import DetectionIn
+from detection_api.observability.metrics import Metrics
+from detection_api.store.detections import DetectionStore, NewDetection
+
+IDEMPOTENCY_NAMESPACE = uuid.UUID("5b0e9a8e-8f0b-4f57-9d9a-6c3f1f6f2d11")
+COT_UID_PREFIX = "detection-api"
+
+
+@dataclass(frozen=True)
+class ItemError:
+    """Why one item was not accepted: an HTTP status, a stable code, the field and the reason."""
+
+    status: int
+    code: str
+    field: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Stored:
+    """An accepted detection as stored; `replayed` when it was stored by an earlier request."""
+
+    row: dict[str, Any]
+    replayed: bool = False
+
+
+Outcome = Stored | ItemError
+
+
+@dataclass(frozen=True)
+class IngestPolicy:
+    object_classes: frozenset[str]
+    destinations: tuple[str, ...]
+    stale_after: timedelta
+    geo_config: geo.GeoConfig
+    dem: geo.Dem | None = None
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    index: int
+    detection_id: str
+    request: DetectionIn
+    request_json: dict[str, Any]
+    request_sha256: str
+    observation: geo.Observation
+
+
+class OutboxFullError(Exception):
+    """The outbox holds its cap of undelivered rows; ingest must push back (503)."""
+
+
+class OutboxGauge:
+    """Pending outbox rows, counted at most once a second and incremented in between."""
+
+    def __init__(self, store: DetectionStore, cap: int, refresh_seconds: float = 1.0) -> None:
+        self._store, self._cap, self._refresh = store, cap, refresh_seconds
+        self._count, self._counted_at = 0, float("-inf")
+        self._lock = threading.Lock()
+
+    def reserve(self, rows: int) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._counted_at >= self._refresh:
+                self._count, self._counted_at = self._store.pending_outbox_rows(), now
+            if rows and self._count + rows > self._cap:
+                raise OutboxFullError
+            self._count += rows
+
+
+class Ingestor:
+    def __init__(
+        self, store: DetectionStore, policy: IngestPolicy, metrics: Metrics, outbox: OutboxGauge
+    ) -> None:
+        self._store, self._policy, self._metrics, self._outbox = store, policy, metrics, outbox
+
+    def ingest(
+        self,
+        items: Sequence[DetectionIn],
+        principal: str,
+        idempotency_key: str | None = None,
+        *,
+        retry_on_conflict: bool = True,
+    ) -> list[Outcome]:
+        outcomes: dict[int, Outcome] = {}
+        candidates = self._candidates(items, principal, idempotency_key, outcomes)
+        existing = self._store.get_many([c.detection_id for c in candidates])
+        fresh = []
+        for candidate in candidates:
+            previous = existing.get(candidate.detection_id)
+            if previous is None:
+                fresh.append(candidate)
+            elif previous["request_sha256"] == candidate.request_sha256:
+                outcomes[candidate.index] = Stored(previous, replayed=True)
+            else:
+                outcomes[candidate.index] = _conflict()
+        try:
+            outcomes.update(self._accept(fresh, principal))
+        except IntegrityError:
+            if not retry_on_conflict:
+                raise
+            # A concurrent request stored the same detection_id first: answer as a replay.
+            return self.ingest(items, principal, idempotency_key, retry_on_conflict=False)
+        for outcome in outcomes.values():
+            if isinstance(outcome, ItemError):
+                self._metrics.rejections.labels(outcome.code).inc()
+        return [outcomes[index] for index in range(len(items))]
+
+    def _candidates(
+        self,
+        items: Sequence[DetectionIn],
+        principal: str,
+        idempotency_key: str | None,
+        outcomes: dict[int, Outcome],
+    ) -> list[_Candidate]:
+        candidates = []
+        for index, item in enumerate(items):
+            if item.object.class_ not in self._policy.object_classes:
+                reason = (
+                    f"unknown class; configured: {', '.join(sorted(self._policy.object_classes))}"
+                )
+                outcomes[index] = ItemError(422, "unknown_class", "object.class", reason)
+                continue
+            try:
+                observation = to_observation(item, self._policy.geo_config)
+            except geo.GeoInputError as error:
+                outcomes[index] = ItemError(422, "invalid_geometry", error.field, error.reason)
+                continue
+            request_json = item.model_dump(mode="json", by_alias=True, exclude={"detection_id"})
+            candidates.append(
+                _Candidate(
+                    index=index,
+                    detection_id=_detection_id(item, principal, idempotency_key, len(items), index),
+                    request=item,
+                    request_json=request_json,
+                    request_sha256=hashlib.sha256(
+                        orjson.dumps(request_json, option=orjson.OPT_SORT_KEYS)
+                    ).hexdigest(),
+                    observation=observation,
+                )
+            )
+        return candidates
+
+    def _accept(self, fresh: list[_Candidate], principal: str) -> dict[int, Outcome]:
+        if not fresh:
+            return {}
+        solutions = geo.solve(
+            [c.observation for c in fresh], self._policy.geo_config, self._policy.dem
+        )
+        now = datetime.now(UTC)
+        new = [self._rows(c, s, principal, now) for c, s in zip(fresh, solutions, strict=True)]
+        self._outbox.reserve(sum(len(item.outbox_rows) for item in new))
+        self._store.insert(new)
+        for candidate, solution in zip(fresh, solutions, strict=True):
+            self._metrics.ingested.labels(candidate.request.object.class_, solution.flag).inc()
+            if solution.ce90_m is not None:
+                self._metrics.ce90.observe(solution.ce90_m)
+        return {
+            c.index: Stored(dict(item.row, delivery_states=["pending"] * len(item.outbox_rows)))
+            for c, item in zip(fresh, new, strict=True)
+        }
+
+    def _rows(
+        self, candidate: _Candidate, solution: geo.Solution, principal: str, now: datetime
+    ) -> NewDetection:
+        request = candidate.request
+        row = {
+            "id": candidate.detection_id,
+            "received_at": now,
+            "captured_at": request.captured_at.astimezone(UTC),
+            "principal": principal,
+            "source": request.source,
+            "camera_id": request.camera_id,
+            "object_class": request.object.class_,
+            "confidence": request.object.confidence,
+            "request": candidate.request_json,
+            "request_sha256": candidate.request_sha256,
+            "image_sha256": request.image_sha256,
+            **solution_columns(solution),
+            "cot_uid": f"{COT_UID_PREFIX}-{candidate.detection_id}",
+        }
+        located = solution.refusal is None
+        destinations = self._policy.destinations if located else ()
+        outbox_rows = [self._outbox_row(row, solution, name, now) for name in destinations]
+        audit = [_audit("geolocated" if located else "refused", principal, row, now)]
+        if outbox_rows:
+            audit.append(_audit("queued", principal, row, now, destinations=list(destinations)))
+        return NewDetection(row=row, outbox_rows=outbox_rows, audit_rows=audit)
+
+    def _outbox_row(
+        self, row: dict[str, Any], solution: geo.Solution, destination: str, now: datetime
+    ) -> dict[str, Any]:
+        captured_at: datetime = row["captured_at"]
+        return {
+            "detection_id": row["id"],
+            "destination": destination,
+            "cot_uid": row["cot_uid"],
+            "payload": event_payload(row, solution),
+            "event_time": captured_at,
+            "stale_at": captured_at + self._policy.stale_after,
+            "state": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+
+
+def to_observation(item: DetectionIn, config: geo.GeoConfig) -> geo.Observation:
+    """The engine's view of a request; raises GeoInputError naming the request field."""
+    camera = item.camera
+    distortion = geo.Distortion(**camera.distortion.model_dump()) if camera.distortion else None
+    if (
+        camera.fx is not None
+        and camera.fy is not None
+        and camera.cx is not None
+        and camera.cy is not None
+    ):
+        intrinsics = geo.CameraIntrinsics(
+            camera.image_width, camera.image_height, camera.fx, camera.fy, camera.cx, camera.cy,
+            distortion,
+        )  # fmt: skip
+    else:
+        # The schema requires the three sensor fields together when fx..cy are absent.
+        intrinsics = geo.CameraIntrinsics.from_sensor(
+            camera.image_width, camera.image_height, camera.focal_length_mm or 0.0,
+            camera.sensor_width_mm or 0.0, camera.sensor_height_mm or 0.0, distortion,
+        )  # fmt: skip
+    pose = item.pose
+    given = item.uncertainty.model_dump(exclude_none=True) if item.uncertainty else {}
+    observation = geo.Observation(
+        pixel_x=item.pixel.x,
+        pixel_y=item.pixel.y,
+        camera=intrinsics,
+        pose=geo.CameraPose(
+            pose.lat, pose.lon, pose.alt, geo.Datum(pose.alt_datum), pose.yaw, pose.pitch, pose.roll
+        ),
+        sigmas=replace(config.default_sigmas, **given),
+        terrain_height_m=item.terrain.height_m if item.terrain else None,
+        terrain_datum=geo.Datum(item.terrain.datum) if item.terrain else geo.Datum.HAE,
+    )
+    geo.validate(observation)
+    return observation
+
+
+def solution_columns(solution: geo.Solution) -> dict[str, Any]:
+    return {
+        "lat": solution.lat,
+        "lon": solution.lon,
+        "hae": solution.hae,
+        "ce90_m": solution.ce90_m,
+        "le90_m": solution.le90_m,
+        "ellipse_semi_major_m": solution.ellipse_semi_major_m,
+        "ellipse_semi_minor_m": solution.ellipse_semi_minor_m,
+        "ellipse_orientation_deg": solution.ellipse_orientation_deg,
+        "category": solution.category.value if solution.category else None,
+        "flag": solution.flag.value,
+        "refusal": solution.refusal.value if solution.refusal else None,
+        "slant_range_m": solution.slant_range_m,
+        "depression_deg": solution.depression_deg,
+    }
+
+
+def event_payload(row: dict[str, Any], solution: geo.Solution) -> dict[str, Any]:
+    """The CoT event as data; the delivery worker renders it when it sends."""
+    return {
+        "uid": row["cot_uid"],
+        "lat": solution.lat,
+        "lon": solution.lon,
+        "hae": solution.hae,
+        "ce_m": solution.ce_sigma_m,
+        "le_m": solution.le_sigma_m,
+        "ellipse": {
+            "semi_major_m": solution.ellipse_semi_major_m,
+            "semi_minor_m": solution.ellipse_semi_minor_m,
+            "orientation_deg": solution.ellipse_orientation_deg,
+        },
+        "object_class": row["object_class"],
+        "confidence": row["confidence"],
+        "flag": solution.flag.value,
+        "ce90_m": solution.ce90_m,
+        "category": solution.category.value if solution.category else None,
+        "source": row["source"],
+        "camera_id": row["camera_id"],
+        "captured_at": row["captured_at"].isoformat(),
+    }
+
+
+def _detection_id(
+    item: DetectionIn, principal: str, key: str | None, batch_size: int, index: int
+) -> str:
+    if item.detection_id is not None:
+        return str(item.detection_id)
+    if key is not None:
+        # The same key from the same caller always names the same detection(s).
+        scope = f"{principal}\n{key}" + (f"\n{index}" if batch_size > 1 else "")
+        return str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, scope))
+    return str(uuid.uuid4())
+
+
+def _conflict() -> ItemError:
+    return ItemError(
+        409, "detection_id_conflict", "detection_id",
+        "this detection_id (or Idempotency-Key) was already used for a different detection",
+    )  # fmt: skip
+
+
+def _audit(
+    kind: str, principal: str, row: dict[str, Any], at: datetime, **extra: Any
+) -> dict[str, Any]:
+    details = {"flag": row["flag"], "ce90_m": row["ce90_m"], "refusal": row["refusal"], **extra}
+    return {
+        "at": at,
+        "kind": kind,
+        "principal": principal,
+        "detection_id": row["id"],
+        "details": details,
+    }

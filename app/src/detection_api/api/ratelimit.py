@@ -1,0 +1,34 @@
+"""Per-principal rate limits with `limits`: in memory for one process, Redis across replicas."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import SlidingWindowCounterRateLimiter
+
+from detection_api.api.problems import ProblemError
+
+
+class RateLimiter:
+    def __init__(self, limit: str, storage_uri: str) -> None:
+        self._item = parse(limit)
+        self._limiter = SlidingWindowCounterRateLimiter(storage_from_string(storage_uri))
+
+    def check(self, principal: str) -> None:
+        """Count one request for the principal; raise 429 with Retry-After when over the limit."""
+        if self._limiter.hit(self._item, principal):
+            return
+        stats = self._limiter.get_window_stats(self._item, principal)
+        retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+        raise ProblemError(
+            429,
+            "rate_limited",
+            f"more than {self._item} for this caller; retry after {retry_after} s",
+            headers={"Retry-After": str(retry_after)},
+        )
+
+    def reset(self) -> None:
+        self._limiter.storage.reset()

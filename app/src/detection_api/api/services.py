@@ -1,0 +1,102 @@
+"""The objects a running service shares between requests, and the FastAPI dependencies on them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from detection_api import geo
+from detection_api.api.auth import Authenticator, Principal
+from detection_api.api.ingest import Ingestor, IngestPolicy, OutboxGauge
+from detection_api.api.problems import ProblemError
+from detection_api.api.ratelimit import RateLimiter
+from detection_api.delivery.destinations import Destination
+from detection_api.observability.metrics import Metrics
+from detection_api.settings import Settings
+from detection_api.store.api_keys import ApiKeyStore
+from detection_api.store.detections import DetectionStore
+
+STALE_AFTER = timedelta(minutes=5)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    metrics: Metrics
+    detections: DetectionStore
+    keys: ApiKeyStore
+    authenticator: Authenticator
+    limiter: RateLimiter
+    ingestor: Ingestor
+    shutting_down: bool = field(default=False)
+
+    @classmethod
+    def build(cls, settings: Settings, engine: Engine, metrics: Metrics) -> Services:
+        detections = DetectionStore(engine)
+        keys = ApiKeyStore(engine, settings.api_key_pepper.get_secret_value().encode())
+        policy = IngestPolicy(
+            object_classes=frozenset(settings.object_classes),
+            destinations=tuple(Destination.from_url(url).name for url in settings.tak_destinations),
+            stale_after=STALE_AFTER,
+            geo_config=geo.GeoConfig(default_terrain_height_m=settings.default_terrain_height_m),
+            dem=geo.load_dem(settings.dem_path) if settings.dem_path else None,
+        )
+        return cls(
+            settings=settings,
+            engine=engine,
+            metrics=metrics,
+            detections=detections,
+            keys=keys,
+            authenticator=Authenticator(settings, keys),
+            limiter=RateLimiter(settings.rate_limit, settings.rate_limit_storage),
+            ingestor=Ingestor(
+                detections, policy, metrics, OutboxGauge(detections, settings.outbox_cap)
+            ),
+        )
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+_api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="an API key")
+_bearer = HTTPBearer(auto_error=False, description="a JWT from the configured issuer")
+
+
+def requires(scope: str) -> Callable[..., object]:
+    """A dependency that authenticates the caller, checks `scope` and counts its rate limit."""
+
+    async def dependency(
+        request: Request,
+        api_key: Annotated[str | None, Security(_api_key_header)],
+        bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    ) -> Principal:
+        found = services(request)
+        authorization = f"Bearer {bearer.credentials}" if bearer else None
+        if bearer is None and request.headers.get("authorization"):
+            authorization = request.headers["authorization"]
+        principal = await run_in_threadpool(
+            found.authenticator.authenticate, authorization, api_key
+        )
+        if scope not in principal.scopes:
+            raise ProblemError(403, "insufficient_scope", f"this operation needs the scope {scope}")
+        await run_in_threadpool(found.limiter.check, principal.name)
+        request.state.principal = principal
+        return principal
+
+    return dependency
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+Writer = Annotated[Principal, Depends(requires("detections:write"))]
+Reader = Annotated[Principal, Depends(requires("detections:read"))]
+Admin = Annotated[Principal, Depends(requires("admin"))]
