@@ -1,0 +1,10 @@
+terraform {
+  backend "s3" {
+    bucket         = "detection-api-terraform-state"
+    key            = "envs/dev/terraform.tfstate"
+    region         = "us-east-1"
+    dynamodb_table = "detection-api-terraform-locks"
+    encrypt        = true
+    kms_key_id     = "alias/detection-api-terraform-state"
+  }
+}

@@ -1,0 +1,37 @@
+variable "alias" {
+  description = "Alias of the key without the `alias/` prefix, e.g. detection-api-production/rds."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9/_-]{3,250}$", var.alias)) && !startswith(var.alias, "aws/")
+    error_message = "alias must be 3-250 characters of letters, digits, /, _ or - and must not start with aws/."
+  }
+}
+
+variable "description" {
+  description = "What the key protects."
+  type        = string
+}
+
+variable "service_principals" {
+  description = "AWS service principals (e.g. logs.us-east-1.amazonaws.com) allowed to use the key for encryption in this account."
+  type        = list(string)
+  default     = []
+}
+
+variable "deletion_window_in_days" {
+  description = "Waiting period before a scheduled key deletion completes (7-30 days)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.deletion_window_in_days >= 7 && var.deletion_window_in_days <= 30
+    error_message = "deletion_window_in_days must be between 7 and 30."
+  }
+}
+
+variable "tags" {
+  description = "Tags for the key."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,44 @@
+output "vpc_id" {
+  description = "ID of the VPC."
+  value       = module.vpc.vpc_id
+}
+
+output "vpc_cidr_block" {
+  description = "CIDR block of the VPC."
+  value       = module.vpc.vpc_cidr_block
+}
+
+output "azs" {
+  description = "Availability zones the subnets span."
+  value       = local.azs
+}
+
+output "public_subnet_ids" {
+  description = "Public subnets (load balancers, NAT gateways)."
+  value       = module.vpc.public_subnets
+}
+
+output "private_subnet_ids" {
+  description = "Private subnets (EKS nodes and control plane ENIs)."
+  value       = module.vpc.private_subnets
+}
+
+output "database_subnet_ids" {
+  description = "Database subnets (no route to the internet)."
+  value       = module.vpc.database_subnets
+}
+
+output "database_subnet_group_name" {
+  description = "RDS subnet group over the database subnets."
+  value       = module.vpc.database_subnet_group_name
+}
+
+output "nat_gateway_ids" {
+  description = "NAT gateways: one per AZ, or one shared."
+  value       = module.vpc.natgw_ids
+}
+
+output "s3_endpoint_id" {
+  description = "ID of the S3 gateway endpoint."
+  value       = module.endpoints.endpoints["s3"].id
+}
