@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from detection_ops.tools.doctor import aws_credentials, executable_probe
 from detection_ops.tools.specs import TOOLS, Layout
 

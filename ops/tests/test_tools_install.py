@@ -12,11 +12,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from rich.console import Console
+
 from detection_ops.tools.__main__ import main
 from detection_ops.tools.install import Status, ensure, exclusive, link
 from detection_ops.tools.installers import Session
 from detection_ops.tools.specs import Kind, Layout, Tool, apt, pip
-from rich.console import Console
 
 HELLO = "#!/bin/sh\necho hello 1.2.3\n"
 
@@ -160,3 +161,11 @@ def test_cli_rejects_an_unknown_group(capsys: pytest.CaptureFixture[str]) -> Non
         main(["install", "--with", "dockr"])
     assert exit_info.value.code == 2
     assert "invalid choice: 'dockr'" in capsys.readouterr().err
+
+
+def test_system_executables_from_another_package_count_as_installed(tmp_path: Path) -> None:
+    # GitHub runners ship Docker's own packages: docker.io must not be installed over them.
+    tool = apt("no-such-package-here", "sh", elsewhere="any shell")
+    outcome = ensure(tool, Session(Layout(tmp_path / ".tools")))
+    assert (outcome.status, outcome.version) == (Status.PRESENT, "system"), outcome.error
+    assert (tmp_path / ".tools" / "bin" / "sh").readlink() in {Path("/usr/bin/sh"), Path("/bin/sh")}

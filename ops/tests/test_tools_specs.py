@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from detection_ops.tools.doctor import parse_version
 from detection_ops.tools.install import is_current
 from detection_ops.tools.specs import TOOLS, Kind, Layout, Tool, find_repo_root, groups, select

@@ -185,13 +185,27 @@ def apt_hint(tool: Tool) -> str:
     )
 
 
+def as_root(session: Session, tool: Tool) -> list[str]:
+    """The prefix that runs apt as root: none for root, `sudo -n` where sudo needs no password
+    (CI runners); otherwise stop and say which command to run by hand."""
+    if os.geteuid() == 0:
+        return []
+    sudo = shutil.which("sudo", path=session.env.get("PATH")) or "sudo"
+    try:
+        run([sudo, "-n", "true"], hint="", env=session.env)
+    except ToolError:
+        pass  # no sudo, or it wants a password
+    else:
+        return [sudo, "-n"]
+    raise ToolError(f"installing {tool.name} needs root for apt", apt_hint(tool))
+
+
 def refresh_apt_lists(session: Session, tool: Tool) -> None:
-    """`apt-get update` at most once per run, and only as root (it writes /var/lib/apt)."""
+    """`apt-get update` at most once per run (it needs root: it writes /var/lib/apt)."""
     if session.apt_lists_fresh:
         return
-    if os.geteuid() != 0:
-        raise ToolError(f"installing {tool.name} needs root for apt", apt_hint(tool))
-    run(["apt-get", *APT_LOCK_WAIT, "update", "-q"], hint=apt_hint(tool), env=session.env)
+    command = [*as_root(session, tool), "apt-get", *APT_LOCK_WAIT, "update", "-q"]
+    run(command, hint=apt_hint(tool), env=session.env)
     session.apt_lists_fresh = True
 
 
@@ -241,23 +255,31 @@ class DebInstaller:
 
 
 class AptInstaller:
-    """A Debian package installed system-wide with its dependencies (docker.io, debootstrap)."""
+    """A Debian package installed system-wide with its dependencies (docker.io, debootstrap).
+
+    Executables already in the system folders count as installed whichever package put them
+    there (GitHub runners ship Docker's own packages, which docker.io would conflict with).
+    """
+
+    OTHER_PACKAGE = "system"
 
     def installed_version(self, tool: Tool, session: Session) -> str | None:
+        if not all(self.executable(tool, session, exe) for exe in tool.bins):
+            return None
         query = ["dpkg-query", "-W", "-f=${Status}\t${Version}", tool.name]
         try:
             status, _, version = run(query, hint="", env=session.env).partition("\t")
         except ToolError:
-            return None  # unknown package, or no dpkg at all
-        present = all(self.executable(tool, session, exe) for exe in tool.bins)
-        return version if status == "install ok installed" and present else None
+            return self.OTHER_PACKAGE  # not from this package, or no dpkg at all
+        return version if status == "install ok installed" else self.OTHER_PACKAGE
 
     def install(self, tool: Tool, session: Session) -> None:
         if not shutil.which("apt-get", path=session.env.get("PATH")):
             raise ToolError("apt-get not found (not a Debian-family machine)", apt_hint(tool))
         refresh_apt_lists(session, tool)
         env = {**session.env, "DEBIAN_FRONTEND": "noninteractive"}
-        command = ["apt-get", *APT_LOCK_WAIT, "install", "-y", "-q", "--no-install-recommends"]
+        command = [*as_root(session, tool), "apt-get", *APT_LOCK_WAIT, "install", "-y", "-q"]
+        command += ["--no-install-recommends"]
         run([*command, tool.name], hint=apt_hint(tool), env=env)
 
     def executable(self, tool: Tool, session: Session, exe: str) -> Path | None:  # noqa: ARG002
