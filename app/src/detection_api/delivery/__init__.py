@@ -1,0 +1,1 @@
+"""Durable TAK delivery: the outbox drained to TAK servers."""
