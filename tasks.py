@@ -44,3 +44,21 @@ def doctor(c: Context) -> None:  # noqa: ARG001 - runs in-process
     from detection_ops.tools.__main__ import main  # noqa: PLC0415 - keeps `inv --list` fast
 
     main(["doctor"])
+
+
+@task(help={"env": "dev, staging or production"})
+def plan(c: Context, env: str) -> None:  # noqa: ARG001 - runs in-process
+    """Terraform plan of an environment, saved to var/plans/<env>.tfplan for review."""
+    from detection_ops.infra.terraform import main  # noqa: PLC0415 - keeps `inv --list` fast
+
+    if code := main(["plan", "--env", env]):
+        raise Exit(code=code)
+
+
+@task(help={"env": "dev, staging or production"})
+def apply(c: Context, env: str) -> None:  # noqa: ARG001 - runs in-process
+    """Apply the saved, reviewed plan of an environment (run `inv plan` first)."""
+    from detection_ops.infra.terraform import main  # noqa: PLC0415 - keeps `inv --list` fast
+
+    if code := main(["apply", "--env", env]):
+        raise Exit(code=code)
