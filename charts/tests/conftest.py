@@ -133,6 +133,9 @@ def renders(helm: Helm) -> dict[tuple[str, str], list[Manifest]]:
     }
 
 
+Renders = dict[tuple[str, str], list[Manifest]]
+
+
 def of_kind(manifests: list[Manifest], kind: str) -> list[Manifest]:
     return [m for m in manifests if m["kind"] == kind]
 
@@ -151,6 +154,22 @@ def pod_specs(manifests: list[Manifest]) -> Iterator[tuple[str, dict[str, Any]]]
             yield manifest["metadata"]["name"], spec["template"]["spec"]
         elif manifest["kind"] == "CronJob":
             yield manifest["metadata"]["name"], spec["jobTemplate"]["spec"]["template"]["spec"]
+
+
+def every_pod(renders: Renders) -> Iterator[tuple[str, dict[str, Any]]]:
+    for (environment, color), manifests in renders.items():
+        for name, pod in pod_specs(manifests):
+            yield f"{environment}/{color}/{name}", pod
+
+
+def api_deployments(renders: Renders) -> Iterator[tuple[str, Manifest]]:
+    for (environment, color), manifests in renders.items():
+        for deployment in of_kind(manifests, "Deployment"):
+            yield f"{environment}/{color}/{deployment['metadata']['name']}", deployment
+
+
+def env_of(container: dict[str, Any]) -> dict[str, Any]:
+    return {e["name"]: e.get("value", e.get("valueFrom")) for e in container.get("env", [])}
 
 
 @dataclass(frozen=True)

@@ -143,16 +143,11 @@ checkov.io/skip1: CKV_K8S_35=Settings are environment variables (pydantic-settin
 - name: DETECTION_API_DATABASE_SSLMODE
   value: {{ .Values.database.sslmode | quote }}
 {{- if .Values.database.iamAuth }}
+{{- /* IAM auth: the URL carries no password (the service signs a token per connection), so it is no secret. */}}
 - name: DETECTION_API_DATABASE_IAM_AUTH
   value: "true"
-- name: DETECTION_API_DATABASE_HOST
-  value: {{ .Values.database.host | quote }}
-- name: DETECTION_API_DATABASE_PORT
-  value: {{ .Values.database.port | quote }}
-- name: DETECTION_API_DATABASE_NAME
-  value: {{ .Values.database.name | quote }}
-- name: DETECTION_API_DATABASE_USER
-  value: {{ .Values.database.user | quote }}
+- name: DETECTION_API_DATABASE_URL
+  value: {{ printf "postgresql://%s@%s:%v/%s" .Values.database.user .Values.database.host .Values.database.port .Values.database.name | quote }}
 {{- else }}
 - name: DETECTION_API_DATABASE_URL
   valueFrom:

@@ -1,0 +1,53 @@
+"""The chart against the real service: probe routes it serves, settings it reads.
+
+Kept apart from the manifest policies because it imports the service (a broken service must not
+hide the chart's own results).
+"""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from charts.tests.conftest import Renders, api_deployments, env_of, every_pod
+from detection_api.main import create_app
+from detection_api.settings import Settings
+from detection_api.store import migrate
+from detection_api.store.database import create_database_engine
+
+PROBES = {"startupProbe": "/startupz", "livenessProbe": "/livez", "readinessProbe": "/readyz"}
+
+
+@pytest.fixture(scope="module")
+def service_routes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, int]:
+    """Status of each probe path on the real service (SQLite, migrated, no metrics listener)."""
+    database = tmp_path_factory.mktemp("probe-db") / "detection-api.db"
+    settings = Settings(database_url=f"sqlite:///{database}", metrics_port=0)
+    migrate.upgrade(create_database_engine(settings))
+    with TestClient(create_app(settings, configure_logs=False)) as client:
+        return {path: client.get(path).status_code for path in [*PROBES.values(), "/no-such-probe"]}
+
+
+def test_health_checks_liveness_readiness_startup_probes(
+    renders: Renders, service_routes: dict[str, int]
+) -> None:
+    """Every API container has all three probes on the http port, at routes the service serves."""
+    assert service_routes["/no-such-probe"] == 404
+    for where, deployment in api_deployments(renders):
+        container = deployment["spec"]["template"]["spec"]["containers"][0]
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        assert ports == {"http": 8000, "metrics": 9100}, where
+        for probe, path in PROBES.items():
+            assert container[probe]["httpGet"] == {"path": path, "port": "http"}, (where, probe)
+            assert service_routes[path] == 200, path
+        startup = container["startupProbe"]
+        assert startup["periodSeconds"] * startup["failureThreshold"] >= 30, where
+
+
+def test_every_environment_variable_is_a_service_setting(renders: Renders) -> None:
+    """The service ignores unknown DETECTION_API_* variables, so a typo here would pass silently."""
+    known = {f"DETECTION_API_{name.upper()}" for name in Settings.model_fields}
+    for where, pod in every_pod(renders):
+        names = set(env_of(pod["containers"][0]))
+        assert names, where
+        assert names - known == set(), where
