@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import nox
 
@@ -11,6 +12,7 @@ nox.options.sessions = ["lint", "typecheck", "tests"]
 nox.options.error_on_missing_interpreters = True
 
 PYTHON = "3.12"
+TOOLS_BIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".tools", "bin")
 
 
 def sync(session: nox.Session, *groups: str) -> None:
@@ -27,6 +29,23 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
     session.run("ruff", "check", ".")
     session.run("yamllint", "--strict", ".")
+    # GitHub Actions: actionlint (with shellcheck on every run: script) and zizmor (offline audits).
+    path = os.pathsep.join([TOOLS_BIN, os.environ.get("PATH", "")])
+    if actionlint := pinned_tool(session, "actionlint", path):
+        session.run(actionlint, "-color=false", external=True, env={"PATH": path})
+    if zizmor := pinned_tool(session, "zizmor", path):
+        session.run(zizmor, "--offline", ".github", external=True)
+
+
+def pinned_tool(session: nox.Session, name: str, path: str) -> str | None:
+    """A tool from `uv run inv tools`: missing fails the session in CI, skips the check locally."""
+    found = shutil.which(name, path=path)
+    if found is None:
+        message = f"{name} not found: run `uv run inv tools` to install it into .tools/bin"
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            session.error(message)
+        session.warn(f"{message} (check skipped outside CI)")
+    return found
 
 
 @nox.session(python=PYTHON)
