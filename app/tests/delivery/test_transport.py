@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from detection_api.cot import render_xml
+from detection_api.cot.control import protocol_offer
 from detection_api.cot.samples import synthetic_event
 from detection_api.delivery.transport import Destination, TakError, TakLink, TakTimeoutError
 from detection_api.taksink import TakSink
@@ -219,5 +220,48 @@ def test_udp_datagrams_reach_a_listener() -> None:
             received = [listener.recv(65536) for _ in range(3)]
             assert received == events
             await link.close()
+
+    run(scenario)
+
+
+def test_the_same_link_reconnects_after_a_failure() -> None:
+    async def scenario() -> None:
+        sink = TakSink()
+        await sink.start()
+        link = TakLink(Destination.from_url(sink.url))
+        await link.connect()
+        await sink.stop()
+        with pytest.raises(TakError):
+            await link.send_confirmed(batch("a", 5), timeout=2)
+        assert not link.connected
+        await sink.start()
+        await link.connect()
+        assert link.connected
+        await link.send_confirmed(batch("b", 5), timeout=5)
+        assert sink.uids == [f"b-{i}" for i in range(5)]
+        await link.close()
+        await sink.stop()
+
+    run(scenario)
+
+
+def test_unanswered_protobuf_request_is_a_protocol_error() -> None:
+    async def scenario() -> None:
+        async def offers_then_mute(
+            reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+        ) -> None:
+            writer.write(protocol_offer("mute", datetime.now(UTC)))
+            await reader.read()
+
+        server = await asyncio.start_server(offers_then_mute, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        url = f"tcp://127.0.0.1:{port}?protocol=protobuf&negotiation_timeout_s=0.3"
+        link = TakLink(Destination.from_url(url))
+        with pytest.raises(TakError) as caught:
+            await link.connect()
+        assert caught.value.reason == "protocol"
+        assert "not answered" in str(caught.value)
+        assert not link.connected
+        server.close()
 
     run(scenario)

@@ -67,15 +67,18 @@ class TakLink:
     def __init__(self, destination: Destination, *, uid: str | None = None) -> None:
         self.destination = destination
         self.uid = uid or f"detection-api-{uuid.uuid4().hex[:12]}"
-        self._wire: Wire = "xml"
-        self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._datagrams: tuple[asyncio.DatagramTransport, _Datagrams] | None = None
         self._read_task: asyncio.Task[None] | None = None
+        self._reset_connection_state()
+
+    def _reset_connection_state(self) -> None:
+        """Everything that belongs to one connection; a reconnect starts from scratch."""
+        self._wire: Wire = "xml"
         self._parser = CotStreamParser()
         self._failure: TakError | None = None
         self._pong: asyncio.Future[None] | None = None
-        self._negotiated: asyncio.Event = asyncio.Event()
+        self._negotiated = asyncio.Event()
         self._negotiation_requested = False
         self.messages_received = 0
 
@@ -95,14 +98,19 @@ class TakLink:
         return self._writer is not None and self._failure is None
 
     async def connect(self) -> None:
-        """Open the connection (and negotiate protobuf when asked); raise TakError on failure."""
+        """Open the connection (and negotiate protobuf when asked); raise TakError on failure.
+
+        Calling it again after a failure drops the old connection and starts a fresh one.
+        """
+        await self.close()
+        self._reset_connection_state()
         if self.destination.scheme == "udp":
             await self._open_udp()
             return
         context = client_context(self.destination) if self.destination.scheme == "tls" else None
         try:
             async with asyncio.timeout(self.destination.connect_timeout_s):
-                self._reader, self._writer = await asyncio.open_connection(
+                reader, self._writer = await asyncio.open_connection(
                     self.destination.host,
                     self.destination.port,
                     ssl=context,
@@ -112,10 +120,14 @@ class TakLink:
         except Exception as exc:
             raise classify(exc, where=self._where("connect")) from exc
         self._read_task = asyncio.create_task(
-            self._read_loop(self._reader, self._writer), name=f"tak-read-{self.uid}"
+            self._read_loop(reader, self._writer), name=f"tak-read-{self.uid}"
         )
         if self.destination.protocol == "protobuf":
-            await self._negotiate()
+            try:
+                await self._negotiate()
+            except TakError as error:
+                await self._abort(error)
+                raise
 
     def _server_hostname(self, context: ssl.SSLContext | None) -> str | None:
         if context is None:
@@ -145,9 +157,7 @@ class TakLink:
                 await self._negotiated.wait()
         except TimeoutError as exc:
             if self._negotiation_requested:
-                error = TakProtocolError(self._where("protobuf request was not answered"))
-                await self._abort(error)
-                raise error from exc
+                raise TakProtocolError(self._where("protobuf request was not answered")) from exc
             self._negotiated.set()  # no offer: stay on XML for this connection
         if self._failure is not None:
             raise self._failure
