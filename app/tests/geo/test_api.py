@@ -6,6 +6,7 @@ import math
 from dataclasses import replace
 
 import pytest
+
 from detection_api.geo import (
     CameraIntrinsics,
     CameraPose,

@@ -13,8 +13,10 @@ from detection_api.geo.arrays import BoolArray, FloatArray
 
 
 def undulation(lat_deg: FloatArray, lon_deg: FloatArray) -> FloatArray:
-    """EGM96 geoid height above the WGS84 ellipsoid, metres."""
-    return np.asarray(egm96.undulation(lat_deg, lon_deg), dtype=np.float64)
+    """EGM96 geoid height above the WGS84 ellipsoid, metres; NaN where lat or lon is NaN."""
+    known = np.isfinite(lat_deg) & np.isfinite(lon_deg)
+    values = egm96.undulation(np.where(known, lat_deg, 0.0), np.where(known, lon_deg, 0.0))
+    return np.where(known, np.asarray(values, dtype=np.float64), np.nan)
 
 
 def to_hae(
