@@ -35,21 +35,16 @@ SERVER_UID: Final = "detection-api-tak-sink"
 READ_CHUNK: Final = 1 << 16
 
 
-@dataclass(frozen=True)
-class ReceivedEvent:
-    uid: str
-    type: str
-    how: str
-    time: str
-    start: str
-    stale: str
-    wire: Wire
-    raw: bytes
+@dataclass(frozen=True, kw_only=True)
+class ReceivedEvent(CotMessage):
+    """A CoT event as the sink read it: the message plus where and when it arrived."""
+
     connection: int
     received_at: datetime
 
     def as_json(self) -> str:
         record = asdict(self)
+        del record["tak_control"]
         record["received_at"] = self.received_at.isoformat()
         if self.wire == "xml":
             record["raw"] = self.raw.decode("utf-8", "replace")
@@ -186,18 +181,7 @@ class TakSink:
         return True
 
     def _record(self, message: CotMessage, connection: int) -> None:
-        event = ReceivedEvent(
-            uid=message.uid,
-            type=message.type,
-            how=message.how,
-            time=message.time,
-            start=message.start,
-            stale=message.stale,
-            wire=message.wire,
-            raw=message.raw,
-            connection=connection,
-            received_at=datetime.now(UTC),
-        )
+        event = ReceivedEvent(**vars(message), connection=connection, received_at=datetime.now(UTC))
         self.events.append(event)
         if self._record_file is not None:
             self._record_file.write(event.as_json() + "\n")
