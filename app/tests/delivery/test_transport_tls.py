@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
+import subprocess
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +24,22 @@ from detection_api.taksink import CertPair, DevPki, TakSink, make_dev_pki, serve
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> DevPki:
     return make_dev_pki(tmp_path_factory.mktemp("pki"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
 
 
 def batch(count: int) -> list[bytes]:
@@ -173,6 +192,39 @@ def test_server_rejecting_our_client_certificate_is_reported(pki: DevPki) -> Non
             assert "rejected our client certificate" in str(error)
 
     run(scenario)
+
+
+def test_openssl_server_alert_for_a_foreign_client_certificate(
+    pki: DevPki, require_tool: Callable[[str], str]
+) -> None:
+    """A TLS server that sends the alert (as TAK Server does) gives the precise reason."""
+    openssl = require_tool("openssl")
+    port = free_port()
+    command = [openssl, "s_server", "-accept", f"127.0.0.1:{port}", "-quiet"]
+    command += ["-cert", str(pki.server.cert), "-key", str(pki.server.key)]
+    command += ["-CAfile", str(pki.ca_cert), "-Verify", "1", "-verify_return_error"]
+    server = subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_for_port(port)
+        other = pki.client_from_other_ca
+        destination = Destination.from_url(
+            f"tls://127.0.0.1:{port}", ca_file=pki.ca_cert, cert_file=other.cert, key_file=other.key
+        )
+
+        async def scenario() -> None:
+            link = TakLink(destination)
+            with pytest.raises(TakTlsError) as caught:
+                await connect_and_send(link)
+            await link.close()
+            assert caught.value.reason == "tls_client_certificate_rejected"
+            assert "TLSV1_ALERT_UNKNOWN_CA" in str(caught.value)
+
+        run(scenario)
+    finally:
+        server.kill()
+        server.wait()
 
 
 def test_missing_client_certificate_is_reported(pki: DevPki) -> None:
