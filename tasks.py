@@ -5,6 +5,12 @@ from __future__ import annotations
 from invoke import Context, Exit, task
 
 
+@task(help={"port": "HTTP port (metrics are served on DETECTION_API_METRICS_PORT, 9100)"})
+def serve(c: Context, port: int = 8000) -> None:
+    """Run the service locally on SQLite under var/, migrated, with a printed development key."""
+    c.run("detection-api serve", env={"DETECTION_API_PORT": str(port)}, pty=True)
+
+
 @task
 def lint(c: Context) -> None:
     """Formatting, lint rules, YAML style and strict typing."""

@@ -86,6 +86,7 @@ class Settings(BaseSettings):
     # Rate limits (per principal), `limits` notation, e.g. "600/minute"
     rate_limit: str = "6000/minute"
     rate_limit_storage: str = "memory://"
+    rate_limit_key_prefix: str = "detection-api"
 
     # Detections
     object_classes: Annotated[list[str], NoDecode] = Field(

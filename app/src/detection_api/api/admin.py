@@ -7,23 +7,22 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Response
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
-from detection_api.api.problems import ProblemError, invalid
-from detection_api.api.schemas import Name, Strict
+from detection_api.api.problems import AUTHENTICATED, PROBLEM, ProblemError, invalid
+from detection_api.api.schemas import Name, Strict, Timestamp
 from detection_api.api.services import Admin, ServicesDep
 from detection_api.store.api_keys import ApiKey
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"])
+router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=AUTHENTICATED)
 Scope = Literal["detections:write", "detections:read", "admin"]
-PROBLEM = {"content": {"application/problem+json": {"schema": {"type": "object"}}}}
 
 
 class ApiKeyIn(Strict):
     name: Name
     scopes: Annotated[list[Scope], Field(min_length=1, max_length=3)]
-    expires_at: AwareDatetime | None = None
+    expires_at: Timestamp | None = None
 
 
 class ApiKeyOut(Strict):

@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from detection_api.geo import GeoInputError
 
@@ -33,6 +34,23 @@ HTTP_CODES = {
     422: "invalid_field",
     429: "rate_limited",
     503: "unavailable",
+}
+
+
+PROBLEM: dict[str, Any] = {
+    "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+}
+# Answers every authenticated, rate-limited route can give, for the OpenAPI document.
+AUTHENTICATED: dict[int | str, dict[str, Any]] = {
+    status: {"description": description, **PROBLEM}
+    for status, description in (
+        (400, "malformed request"),
+        (401, "missing or invalid credentials"),
+        (403, "the credentials lack the scope"),
+        (413, "body over the size limit"),
+        (422, "invalid field"),
+        (429, "rate limited; see Retry-After"),
+    )
 }
 
 
@@ -120,6 +138,16 @@ def _is_union_tag(part: object) -> bool:
     return isinstance(part, str) and ("[" in part or part in {"float", "int", "str"})
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method any route serves on this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
+
+
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(_request: Request, error: ProblemError) -> Response:
@@ -137,10 +165,13 @@ def install_handlers(app: FastAPI) -> None:
         return problem_response(invalid([geo_problem(error)]))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, error: StarletteHTTPException) -> Response:
+    async def _http(request: Request, error: StarletteHTTPException) -> Response:
         code = HTTP_CODES.get(error.status_code, "http_error")
         detail = error.detail if isinstance(error.detail, str) else code
-        return problem_response(ProblemError(error.status_code, code, detail))
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return problem_response(ProblemError(error.status_code, code, detail, headers=headers))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> Response:

@@ -13,9 +13,11 @@ from detection_api.api.problems import ProblemError
 
 
 class RateLimiter:
-    def __init__(self, limit: str, storage_uri: str) -> None:
+    def __init__(self, limit: str, storage_uri: str, key_prefix: str = "detection-api") -> None:
         self._item = parse(limit)
-        self._limiter = SlidingWindowCounterRateLimiter(storage_from_string(storage_uri))
+        options = {"key_prefix": key_prefix} if storage_uri.startswith("redis") else {}
+        storage = storage_from_string(storage_uri, **options)
+        self._limiter = SlidingWindowCounterRateLimiter(storage)
 
     def check(self, principal: str) -> None:
         """Count one request for the principal; raise 429 with Retry-After when over the limit."""
@@ -29,6 +31,3 @@ class RateLimiter:
             f"more than {self._item} for this caller; retry after {retry_after} s",
             headers={"Retry-After": str(retry_after)},
         )
-
-    def reset(self) -> None:
-        self._limiter.storage.reset()

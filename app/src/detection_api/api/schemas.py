@@ -7,14 +7,27 @@ same field paths, which the API maps to the same 422 problem shape.
 
 from __future__ import annotations
 
-import math
+import re
 from datetime import datetime
 from typing import Annotated, Literal, Self
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-Finite = Annotated[float, Field(allow_inf_nan=False)]
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _rfc3339(value: object) -> object:
+    """Only RFC 3339 date-times with a zone: no Unix timestamps, no bare dates."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not RFC3339.match(value):
+        raise ValueError("expected an RFC 3339 date-time with a zone, e.g. 2026-12-03T12:00:00Z")
+    return value
+
+
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
+Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 Name = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@/-]+$")]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
@@ -25,37 +38,43 @@ class Strict(BaseModel):
 
 class DetectedObject(Strict):
     class_: Annotated[str, Field(alias="class", min_length=1, max_length=64)]
-    confidence: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+    confidence: Annotated[float, Field(strict=True, ge=0.0, le=1.0, allow_inf_nan=False)]
 
 
 class Pixel(Strict):
-    x: Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
-    y: Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+    x: Annotated[float, Field(strict=True, ge=0.0, allow_inf_nan=False)]
+    y: Annotated[float, Field(strict=True, ge=0.0, allow_inf_nan=False)]
 
 
 class Distortion(Strict):
-    k1: Annotated[float, Field(ge=-10, le=10, allow_inf_nan=False)] = 0.0
-    k2: Annotated[float, Field(ge=-10, le=10, allow_inf_nan=False)] = 0.0
-    k3: Annotated[float, Field(ge=-10, le=10, allow_inf_nan=False)] = 0.0
-    p1: Annotated[float, Field(ge=-1, le=1, allow_inf_nan=False)] = 0.0
-    p2: Annotated[float, Field(ge=-1, le=1, allow_inf_nan=False)] = 0.0
+    k1: Annotated[float, Field(strict=True, ge=-10, le=10, allow_inf_nan=False)] = 0.0
+    k2: Annotated[float, Field(strict=True, ge=-10, le=10, allow_inf_nan=False)] = 0.0
+    k3: Annotated[float, Field(strict=True, ge=-10, le=10, allow_inf_nan=False)] = 0.0
+    p1: Annotated[float, Field(strict=True, ge=-1, le=1, allow_inf_nan=False)] = 0.0
+    p2: Annotated[float, Field(strict=True, ge=-1, le=1, allow_inf_nan=False)] = 0.0
 
 
-Positive = Annotated[float, Field(gt=0.0, le=1e6, allow_inf_nan=False)]
+Positive = Annotated[float, Field(strict=True, gt=0.0, le=1e6, allow_inf_nan=False)]
 
 
 class Camera(Strict):
     """Either pixel intrinsics (fx, fy, cx, cy) or a focal length with the sensor size."""
 
-    image_width: Annotated[int, Field(ge=1, le=100_000)]
-    image_height: Annotated[int, Field(ge=1, le=100_000)]
+    image_width: Annotated[int, Field(strict=True, ge=1, le=100_000)]
+    image_height: Annotated[int, Field(strict=True, ge=1, le=100_000)]
     fx: Positive | None = None
     fy: Positive | None = None
     cx: Finite | None = None
     cy: Finite | None = None
-    focal_length_mm: Annotated[float, Field(gt=0.0, le=10_000, allow_inf_nan=False)] | None = None
-    sensor_width_mm: Annotated[float, Field(gt=0.0, le=1_000, allow_inf_nan=False)] | None = None
-    sensor_height_mm: Annotated[float, Field(gt=0.0, le=1_000, allow_inf_nan=False)] | None = None
+    focal_length_mm: (
+        Annotated[float, Field(strict=True, gt=0.0, le=10_000, allow_inf_nan=False)] | None
+    ) = None
+    sensor_width_mm: (
+        Annotated[float, Field(strict=True, gt=0.0, le=1_000, allow_inf_nan=False)] | None
+    ) = None
+    sensor_height_mm: (
+        Annotated[float, Field(strict=True, gt=0.0, le=1_000, allow_inf_nan=False)] | None
+    ) = None
     distortion: Distortion | None = None
 
     @model_validator(mode="after")
@@ -72,16 +91,16 @@ class Camera(Strict):
 
 
 class Pose(Strict):
-    lat: Annotated[float, Field(ge=-90.0, le=90.0, allow_inf_nan=False)]
-    lon: Annotated[float, Field(ge=-180.0, le=180.0, allow_inf_nan=False)]
-    alt: Annotated[float, Field(ge=-500.0, le=50_000.0, allow_inf_nan=False)]
+    lat: Annotated[float, Field(strict=True, ge=-90.0, le=90.0, allow_inf_nan=False)]
+    lon: Annotated[float, Field(strict=True, ge=-180.0, le=180.0, allow_inf_nan=False)]
+    alt: Annotated[float, Field(strict=True, ge=-500.0, le=50_000.0, allow_inf_nan=False)]
     alt_datum: Literal["hae", "msl"]
-    yaw: Annotated[float, Field(ge=-360.0, le=360.0, allow_inf_nan=False)]
-    pitch: Annotated[float, Field(ge=-90.0, le=90.0, allow_inf_nan=False)]
-    roll: Annotated[float, Field(ge=-180.0, le=180.0, allow_inf_nan=False)]
+    yaw: Annotated[float, Field(strict=True, ge=-360.0, le=360.0, allow_inf_nan=False)]
+    pitch: Annotated[float, Field(strict=True, ge=-90.0, le=90.0, allow_inf_nan=False)]
+    roll: Annotated[float, Field(strict=True, ge=-180.0, le=180.0, allow_inf_nan=False)]
 
 
-Sigma = Annotated[float, Field(ge=0.0, le=10_000.0, allow_inf_nan=False)]
+Sigma = Annotated[float, Field(strict=True, ge=0.0, le=10_000.0, allow_inf_nan=False)]
 
 
 class Uncertainty(Strict):
@@ -89,20 +108,28 @@ class Uncertainty(Strict):
 
     horizontal_m: Sigma | None = None
     vertical_m: Sigma | None = None
-    yaw_deg: Annotated[float, Field(ge=0.0, le=45.0, allow_inf_nan=False)] | None = None
-    pitch_deg: Annotated[float, Field(ge=0.0, le=45.0, allow_inf_nan=False)] | None = None
-    roll_deg: Annotated[float, Field(ge=0.0, le=45.0, allow_inf_nan=False)] | None = None
-    pixel: Annotated[float, Field(ge=0.0, le=1_000.0, allow_inf_nan=False)] | None = None
+    yaw_deg: Annotated[float, Field(strict=True, ge=0.0, le=45.0, allow_inf_nan=False)] | None = (
+        None
+    )
+    pitch_deg: Annotated[float, Field(strict=True, ge=0.0, le=45.0, allow_inf_nan=False)] | None = (
+        None
+    )
+    roll_deg: Annotated[float, Field(strict=True, ge=0.0, le=45.0, allow_inf_nan=False)] | None = (
+        None
+    )
+    pixel: Annotated[float, Field(strict=True, ge=0.0, le=1_000.0, allow_inf_nan=False)] | None = (
+        None
+    )
 
 
 class Terrain(Strict):
-    height_m: Annotated[float, Field(ge=-500.0, le=9_000.0, allow_inf_nan=False)]
+    height_m: Annotated[float, Field(strict=True, ge=-500.0, le=9_000.0, allow_inf_nan=False)]
     datum: Literal["hae", "msl"] = "msl"
 
 
 class DetectionIn(Strict):
     detection_id: UUID | None = None
-    captured_at: AwareDatetime
+    captured_at: Timestamp
     source: Name
     camera_id: Name
     object: DetectedObject
@@ -166,6 +193,18 @@ class ProblemItem(Strict):
     reason: str
 
 
+class Problem(BaseModel):
+    """RFC 9457 problem details with a stable `code` and, for field errors, the field."""
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str
+    field: str | None = None
+    errors: list[ProblemItem] | None = None
+
+
 class BatchItemResult(Strict):
     index: int
     status: int
@@ -180,7 +219,3 @@ class BatchOut(Strict):
 class DetectionPage(Strict):
     items: list[DetectionOut]
     next_cursor: str | None
-
-
-def is_finite(*values: float) -> bool:
-    return all(math.isfinite(v) for v in values)

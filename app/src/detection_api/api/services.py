@@ -56,7 +56,9 @@ class Services:
             detections=detections,
             keys=keys,
             authenticator=Authenticator(settings, keys),
-            limiter=RateLimiter(settings.rate_limit, settings.rate_limit_storage),
+            limiter=RateLimiter(
+                settings.rate_limit, settings.rate_limit_storage, settings.rate_limit_key_prefix
+            ),
             ingestor=Ingestor(
                 detections, policy, metrics, OutboxGauge(detections, settings.outbox_cap)
             ),

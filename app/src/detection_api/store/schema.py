@@ -75,7 +75,8 @@ detections = Table(
     Column("camera_id", String(128), nullable=False),
     Column("object_class", String(64), nullable=False),
     Column("confidence", Float, nullable=False),
-    Column("request", JSON, nullable=False, comment="the validated input, enough to recompute"),
+    # The validated input, enough to recompute the solution later.
+    Column("request", JSON, nullable=False),
     Column("request_sha256", String(64), nullable=False),
     Column("image_sha256", String(64)),
     Column("lat", Float),
@@ -103,7 +104,8 @@ outbox = Table(
     Column("detection_id", String(36), ForeignKey("detections.id"), nullable=False),
     Column("destination", String(64), nullable=False),
     Column("cot_uid", String(128), nullable=False),
-    Column("payload", JSON, nullable=False, comment="the CoT event as data; rendered at send time"),
+    # The CoT event as data; rendered (and re-stamped if late) at send time.
+    Column("payload", JSON, nullable=False),
     utc_timestamp("event_time"),
     utc_timestamp("stale_at"),
     Column("state", String(16), nullable=False),
