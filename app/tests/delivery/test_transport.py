@@ -265,3 +265,22 @@ def test_unanswered_protobuf_request_is_a_protocol_error() -> None:
         server.close()
 
     run(scenario)
+
+
+def test_a_cancelled_send_drops_the_link_so_a_late_pong_confirms_nothing() -> None:
+    async def scenario() -> None:
+        async with TakSink(answer_pings=False) as sink:
+            link = TakLink(Destination.from_url(sink.url))
+            await link.connect()
+            sending = asyncio.create_task(link.send_confirmed(batch("a", 5), timeout=10))
+            await sink.wait_for_events(5, timeout=5)
+            sending.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await sending
+            assert not link.connected
+            sink.answer_pings = True
+            with pytest.raises(TakError):
+                await link.send_confirmed(batch("b", 1), timeout=2)
+            await link.close()
+
+    run(scenario)

@@ -20,6 +20,7 @@ from typing import Final
 
 from detection_api.cot import CotMessage, CotStreamParser, ping_event, to_takproto
 from detection_api.cot.control import (
+    PROTOCOL_RESPONSE,
     accepts_protobuf,
     is_pong,
     offers_protobuf,
@@ -176,6 +177,13 @@ class TakLink:
         try:
             async with asyncio.timeout(timeout):
                 await self._send_stream(writer, events)
+        except asyncio.CancelledError:
+            # A pong for this batch could still arrive; it must never confirm a later one.
+            self._fail(TakConnectionError(self._where("send cancelled")))
+            writer.transport.abort()
+            if self._read_task is not None:
+                self._read_task.cancel()
+            raise
         except Exception as exc:
             error = self._failure or classify(exc, where=self._where("send"))
             await self._abort(error)
@@ -240,7 +248,7 @@ class TakLink:
                 self._pong.set_result(None)
         elif offers_protobuf(message):
             self._request_protobuf(writer)
-        elif message.type == "t-x-takp-r" and self._negotiation_requested:
+        elif message.type == PROTOCOL_RESPONSE and self._negotiation_requested:
             if accepts_protobuf(message):
                 self._wire = "protobuf"
                 self._parser.switch_to("protobuf")
