@@ -378,3 +378,10 @@ def test_infra_plans_every_environment_and_applies_only_the_saved_plan() -> None
         assert download < apply_step
         assert "--plan" in steps(job)[apply_step]["run"]
         assert "vars.AWS_APPLY_ROLE_ARN" in str(job["steps"])
+
+
+def test_dependabot_keeps_the_action_pins_current_after_a_cooldown() -> None:
+    config = yaml.safe_load((REPO_ROOT / ".github" / "dependabot.yml").read_text())
+    updates = {update["package-ecosystem"]: update for update in config["updates"]}
+    assert {"github-actions", "uv"} <= set(updates)
+    assert all(update["cooldown"]["default-days"] >= 7 for update in updates.values())
