@@ -51,6 +51,10 @@ def run_tak_sink(
     record: Annotated[
         Path | None, typer.Option(help="Append every received event to this JSONL file.")
     ] = None,
+    *,
+    quiet: Annotated[
+        bool, typer.Option(help="Do not print each event (for load tests; --record still works).")
+    ] = False,
 ) -> None:
     """Run a local TAK peer: accepts CoT over TCP or mutual TLS, answers pings, offers
     TAK protocol v1 (protobuf), and prints (and optionally records) every event it receives."""
@@ -65,7 +69,8 @@ def run_tak_sink(
             f"{pki.client.key.name} (or {pki.client_p12.name}, password "
             f"{pki.client_p12_password!r})"
         )
-    sink = TakSink(host, port, ssl_context=context, record=record, on_event=_printer(console))
+    printer = None if quiet else _printer(console)
+    sink = TakSink(host, port, ssl_context=context, record=record, on_event=printer)
     console.print(f"TAK sink listening on {'tls' if tls else 'tcp'}://{host}:{port} (Ctrl-C stops)")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve_forever(sink))
