@@ -20,7 +20,10 @@ WORKFLOWS = REPO_ROOT / ".github" / "workflows"
 PINNED_USES = re.compile(
     r"^\s*(?:-\s+)?uses:\s+([\w.-]+/[\w./-]+)@([0-9a-f]{40}) # v\d+(?:\.\d+)*$"
 )
-TASK_COMMAND = re.compile(r"^uv run --locked inv [a-z][\w-]*(?: .*)?$")
+# One task, its options and quoted variables; no pipes, lists, redirections or substitutions.
+TASK_COMMAND = re.compile(
+    r"^uv run --locked inv [a-z][\w-]*(?: (?:--?[\w-]+|[\w./-]+|\"\$\w+\"))*$"
+)
 AWS_LOGIN = "aws-actions/configure-aws-credentials@"
 DEPLOYING = re.compile(r"\binv (?:deploy|apply) --env (?:\"\$ENVIRONMENT\"|(\w+))")
 
@@ -250,6 +253,20 @@ BROKEN: list[tuple[Rule, str, str, str, str]] = [
         "`nox -s lint`",
     ),
     (
+        every_run_step_is_an_invoke_task,
+        "app.yml",
+        "run: uv run --locked inv scan",
+        "run: uv run --locked inv scan || true",
+        "inv scan || true",
+    ),
+    (
+        every_run_step_is_an_invoke_task,
+        "infra.yml",
+        'run: uv run --locked inv plan --env "$ENVIRONMENT"',
+        'run: uv run --locked inv plan --env "$ENVIRONMENT" | tee plan.txt',
+        "tee",
+    ),
+    (
         deploys_run_in_their_environment,
         "app.yml",
         "    environment: production\n",
@@ -376,7 +393,8 @@ def test_infra_plans_every_environment_and_applies_only_the_saved_plan() -> None
             i for i, step in enumerate(steps(job)) if "inv apply" in step.get("run", "")
         )
         assert download < apply_step
-        assert "--plan" in steps(job)[apply_step]["run"]
+        assert steps(job)[download]["with"]["path"] == "var/plans/"  # where `inv apply` reads it
+        assert steps(job)[apply_step]["run"] == 'uv run --locked inv apply --env "$ENVIRONMENT"'
         assert "vars.AWS_APPLY_ROLE_ARN" in str(job["steps"])
 
 
