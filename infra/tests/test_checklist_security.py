@@ -43,10 +43,13 @@ def test_kms_encryption_for_rds_storage(module: Module) -> None:
 
 
 def test_kms_encryption_for_s3_backups(module: Module) -> None:
-    rule = _call(module, "backups", "bucket")["server_side_encryption_configuration"]["rule"]
+    bucket = _call(module, "backups", "bucket")
+    assert bucket["source"] == "../private-bucket"
+    assert bucket["kms_key_arn"] == "${module.key.key_arn}"
+    rule = _call(module, "private-bucket", "bucket")["server_side_encryption_configuration"]["rule"]
     assert rule["apply_server_side_encryption_by_default"] == {
         "sse_algorithm": "aws:kms",
-        "kms_master_key_id": "${module.key.key_arn}",
+        "kms_master_key_id": "${var.kms_key_arn}",
     }
     assert rule["bucket_key_enabled"] is True
     _assert_customer_key(module, "backups", "key")

@@ -16,8 +16,8 @@ def _call(module: Module, name: str, call: str) -> dict[str, Any]:
     return body
 
 
-def test_s3_backup_storage_with_encryption_and_lifecycle_policies(module: Module) -> None:
-    bucket = _call(module, "backups", "bucket")
+def _assert_private_bucket(module: Module) -> None:
+    bucket = _call(module, "private-bucket", "bucket")
     assert bucket["versioning"] == {"enabled": True}
     for setting in (
         "block_public_acls",
@@ -28,7 +28,21 @@ def test_s3_backup_storage_with_encryption_and_lifecycle_policies(module: Module
         assert bucket[setting] is True, setting
     assert bucket["attach_deny_insecure_transport_policy"] is True
     assert bucket["attach_require_latest_tls_policy"] is True
-    assert bucket["lifecycle_rule"] == "${local.lifecycle_rules}"
+    assert bucket["object_ownership"] == "BucketOwnerEnforced"
+    assert (
+        bucket["server_side_encryption_configuration"]["rule"][
+            "apply_server_side_encryption_by_default"
+        ]["sse_algorithm"]
+        == "aws:kms"
+    )
+
+
+def test_s3_backup_storage_with_encryption_and_lifecycle_policies(module: Module) -> None:
+    _assert_private_bucket(module)
+    bucket = _call(module, "backups", "bucket")
+    assert bucket["source"] == "../private-bucket"
+    assert bucket["kms_key_arn"] == "${module.key.key_arn}"
+    assert bucket["lifecycle_rules"] == "${local.lifecycle_rules}"
     prefixes = hcl.blocks(module("backups"), "variable")["prefixes"]["default"]
     assert set(prefixes) == {"postgres/", "sqlite/"}
     for rule in prefixes.values():
@@ -51,12 +65,8 @@ def test_cross_region_replication_ready(
     replica = _call(module, "backups", "replica_bucket")
     assert replica["count"] == "${var.cross_region_replication ? 1 : 0}"
     assert replica["providers"] == {"aws": "${aws.replica}"}
-    assert (
-        replica["server_side_encryption_configuration"]["rule"][
-            "apply_server_side_encryption_by_default"
-        ]["kms_master_key_id"]
-        == "${module.replica_key[0].key_arn}"
-    )
+    assert replica["source"] == "../private-bucket"
+    assert replica["kms_key_arn"] == "${module.replica_key[0].key_arn}"
     assert wiring["backups"]["cross_region_replication"] == (
         "${module.settings.backups.cross_region_replication}"
     )
@@ -135,4 +145,7 @@ def test_terraform_state_in_s3_with_dynamodb_locking(module: Module) -> None:
     assert table["deletion_protection_enabled"] is True
     variables = hcl.blocks(module("state-backend"), "variable")
     assert variables["lock_table_name"]["default"] == "detection-api-terraform-locks"
-    assert _call(module, "state-backend", "bucket")["versioning"] == {"enabled": True}
+    state_bucket = _call(module, "state-backend", "bucket")
+    assert state_bucket["source"] == "../private-bucket"
+    assert state_bucket["kms_key_arn"] == "${module.key.key_arn}"
+    _assert_private_bucket(module)

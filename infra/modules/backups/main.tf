@@ -28,38 +28,11 @@ module "key" {
 }
 
 module "bucket" {
-  source  = "terraform-aws-modules/s3-bucket/aws"
-  version = "5.0.0"
-  # checkov:skip=CKV_TF_1:Registry module pinned to an exact version (not a moving ref); bumps are reviewed.
+  source = "../private-bucket"
 
-  bucket = local.bucket_name
-
-  versioning = {
-    enabled = true
-  }
-
-  server_side_encryption_configuration = {
-    rule = {
-      apply_server_side_encryption_by_default = {
-        sse_algorithm     = "aws:kms"
-        kms_master_key_id = module.key.key_arn
-      }
-      bucket_key_enabled = true
-    }
-  }
-
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-
-  control_object_ownership = true
-  object_ownership         = "BucketOwnerEnforced"
-
-  attach_deny_insecure_transport_policy = true
-  attach_require_latest_tls_policy      = true
-
-  lifecycle_rule = local.lifecycle_rules
+  name            = local.bucket_name
+  kms_key_arn     = module.key.key_arn
+  lifecycle_rules = local.lifecycle_rules
 
   replication_configuration = var.cross_region_replication ? {
     role = aws_iam_role.replication[0].arn
@@ -72,7 +45,7 @@ module "bucket" {
         sse_kms_encrypted_objects = { enabled = true }
       }
       destination = {
-        bucket             = module.replica_bucket[0].s3_bucket_arn
+        bucket             = module.replica_bucket[0].arn
         storage_class      = "STANDARD_IA"
         replica_kms_key_id = module.replica_key[0].key_arn
       }
@@ -87,7 +60,7 @@ data "aws_iam_policy_document" "writer" {
   statement {
     sid       = "ListBackupPrefixes"
     actions   = ["s3:ListBucket"]
-    resources = [module.bucket.s3_bucket_arn]
+    resources = [module.bucket.arn]
 
     condition {
       test     = "StringLike"
@@ -99,7 +72,7 @@ data "aws_iam_policy_document" "writer" {
   statement {
     sid       = "ReadWriteBackups"
     actions   = ["s3:GetObject", "s3:PutObject", "s3:GetObjectVersion"]
-    resources = [for prefix in keys(var.prefixes) : "${module.bucket.s3_bucket_arn}/${prefix}*"]
+    resources = [for prefix in keys(var.prefixes) : "${module.bucket.arn}/${prefix}*"]
   }
 
   statement {

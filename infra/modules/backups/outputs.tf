@@ -1,11 +1,11 @@
 output "bucket_name" {
   description = "Name of the backups bucket."
-  value       = module.bucket.s3_bucket_id
+  value       = module.bucket.id
 }
 
 output "bucket_arn" {
   description = "ARN of the backups bucket."
-  value       = module.bucket.s3_bucket_arn
+  value       = module.bucket.arn
 }
 
 output "kms_key_arn" {
@@ -20,5 +20,5 @@ output "writer_policy_arn" {
 
 output "replica_bucket_arn" {
   description = "ARN of the cross-region replica bucket, null when replication is off."
-  value       = var.cross_region_replication ? module.replica_bucket[0].s3_bucket_arn : null
+  value       = var.cross_region_replication ? module.replica_bucket[0].arn : null
 }

@@ -13,44 +13,16 @@ module "replica_key" {
 }
 
 module "replica_bucket" {
-  source  = "terraform-aws-modules/s3-bucket/aws"
-  version = "5.0.0"
-  # checkov:skip=CKV_TF_1:Registry module pinned to an exact version (not a moving ref); bumps are reviewed.
-  count = var.cross_region_replication ? 1 : 0
+  source = "../private-bucket"
+  count  = var.cross_region_replication ? 1 : 0
   providers = {
     aws = aws.replica
   }
 
-  bucket = "${local.bucket_name}-replica"
-
-  versioning = {
-    enabled = true
-  }
-
-  server_side_encryption_configuration = {
-    rule = {
-      apply_server_side_encryption_by_default = {
-        sse_algorithm     = "aws:kms"
-        kms_master_key_id = module.replica_key[0].key_arn
-      }
-      bucket_key_enabled = true
-    }
-  }
-
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-
-  control_object_ownership = true
-  object_ownership         = "BucketOwnerEnforced"
-
-  attach_deny_insecure_transport_policy = true
-  attach_require_latest_tls_policy      = true
-
-  lifecycle_rule = local.lifecycle_rules
-
-  tags = var.tags
+  name            = "${local.bucket_name}-replica"
+  kms_key_arn     = module.replica_key[0].key_arn
+  lifecycle_rules = local.lifecycle_rules
+  tags            = var.tags
 }
 
 data "aws_iam_policy_document" "replication_trust" {
@@ -78,19 +50,19 @@ data "aws_iam_policy_document" "replication" {
   statement {
     sid       = "ReadSourceConfiguration"
     actions   = ["s3:GetReplicationConfiguration", "s3:ListBucket"]
-    resources = [module.bucket.s3_bucket_arn]
+    resources = [module.bucket.arn]
   }
 
   statement {
     sid       = "ReadSourceObjects"
     actions   = ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"]
-    resources = ["${module.bucket.s3_bucket_arn}/*"]
+    resources = ["${module.bucket.arn}/*"]
   }
 
   statement {
     sid       = "WriteReplicaObjects"
     actions   = ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"]
-    resources = ["${module.replica_bucket[0].s3_bucket_arn}/*"]
+    resources = ["${module.replica_bucket[0].arn}/*"]
   }
 
   statement {

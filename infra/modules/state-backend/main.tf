@@ -7,38 +7,12 @@ module "key" {
 }
 
 module "bucket" {
-  source  = "terraform-aws-modules/s3-bucket/aws"
-  version = "5.0.0"
-  # checkov:skip=CKV_TF_1:Registry module pinned to an exact version (not a moving ref); bumps are reviewed.
+  source = "../private-bucket"
 
-  bucket = var.bucket_name
+  name        = var.bucket_name
+  kms_key_arn = module.key.key_arn
 
-  versioning = {
-    enabled = true
-  }
-
-  server_side_encryption_configuration = {
-    rule = {
-      apply_server_side_encryption_by_default = {
-        sse_algorithm     = "aws:kms"
-        kms_master_key_id = module.key.key_arn
-      }
-      bucket_key_enabled = true
-    }
-  }
-
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-
-  control_object_ownership = true
-  object_ownership         = "BucketOwnerEnforced"
-
-  attach_deny_insecure_transport_policy = true
-  attach_require_latest_tls_policy      = true
-
-  lifecycle_rule = [{
+  lifecycle_rules = [{
     id                                     = "old-state-versions"
     enabled                                = true
     filter                                 = { prefix = "" }

@@ -1,11 +1,11 @@
 output "bucket_name" {
   description = "State bucket (backend `bucket`)."
-  value       = module.bucket.s3_bucket_id
+  value       = module.bucket.id
 }
 
 output "bucket_arn" {
   description = "ARN of the state bucket."
-  value       = module.bucket.s3_bucket_arn
+  value       = module.bucket.arn
 }
 
 output "lock_table_name" {

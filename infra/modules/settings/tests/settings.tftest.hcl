@@ -67,22 +67,7 @@ run "rejects_shared_buffers_in_wrong_units" {
   # 4 GiB written as kB (4194304) is read by PostgreSQL as 8 kB pages: 32 GiB on a 16 GiB instance.
   command = plan
   variables {
-    database = {
-      instance_class            = "db.r7g.large"
-      allocated_storage_gib     = 100
-      max_allocated_storage_gib = 500
-      multi_az                  = true
-      read_replicas             = 1
-      deletion_protection       = true
-      parameters = {
-        max_connections          = 200
-        shared_buffers_8kb       = 4194304
-        effective_cache_size_8kb = 1572864
-        work_mem_kb              = 16384
-        maintenance_work_mem_kb  = 524288
-        autovacuum_max_workers   = 3
-      }
-    }
+    database = merge(var.database, { parameters = merge(var.database.parameters, { shared_buffers_8kb = 4194304 }) })
   }
   expect_failures = [output.database_memory]
 }
@@ -90,22 +75,7 @@ run "rejects_shared_buffers_in_wrong_units" {
 run "rejects_invalid_instance_class" {
   command = plan
   variables {
-    database = {
-      instance_class            = "db.t2.micro"
-      allocated_storage_gib     = 100
-      max_allocated_storage_gib = 500
-      multi_az                  = true
-      read_replicas             = 1
-      deletion_protection       = true
-      parameters = {
-        max_connections          = 200
-        shared_buffers_8kb       = 524288
-        effective_cache_size_8kb = 1572864
-        work_mem_kb              = 16384
-        maintenance_work_mem_kb  = 524288
-        autovacuum_max_workers   = 3
-      }
-    }
+    database = merge(var.database, { instance_class = "db.t2.micro" })
   }
   expect_failures = [var.database]
 }
@@ -113,22 +83,7 @@ run "rejects_invalid_instance_class" {
 run "rejects_single_az_production_database" {
   command = plan
   variables {
-    database = {
-      instance_class            = "db.r7g.large"
-      allocated_storage_gib     = 100
-      max_allocated_storage_gib = 500
-      multi_az                  = false
-      read_replicas             = 0
-      deletion_protection       = true
-      parameters = {
-        max_connections          = 200
-        shared_buffers_8kb       = 524288
-        effective_cache_size_8kb = 1572864
-        work_mem_kb              = 16384
-        maintenance_work_mem_kb  = 524288
-        autovacuum_max_workers   = 3
-      }
-    }
+    database = merge(var.database, { multi_az = false, read_replicas = 0 })
   }
   expect_failures = [var.database]
 }
@@ -136,11 +91,7 @@ run "rejects_single_az_production_database" {
 run "rejects_shared_nat_gateway_in_production" {
   command = plan
   variables {
-    network = {
-      vpc_cidr           = "10.30.0.0/16"
-      availability_zones = ["us-east-1a", "us-east-1b", "us-east-1c"]
-      single_nat_gateway = true
-    }
+    network = merge(var.network, { single_nat_gateway = true })
   }
   expect_failures = [var.network]
 }
@@ -148,12 +99,10 @@ run "rejects_shared_nat_gateway_in_production" {
 run "rejects_public_endpoint_and_wrong_bounds_in_production" {
   command = plan
   variables {
-    cluster = {
-      kubernetes_version     = "1.33"
+    cluster = merge(var.cluster, {
       endpoint_public_access = true
       application            = { instance_types = ["m7i.large"], min_size = 2, max_size = 20, desired_size = 2 }
-      monitoring             = { instance_types = ["m7i.large"], min_size = 2, max_size = 3, desired_size = 2 }
-    }
+    })
   }
   expect_failures = [var.cluster]
 }
@@ -162,11 +111,7 @@ run "dev_may_share_a_nat_gateway" {
   command = plan
   variables {
     environment = "dev"
-    network = {
-      vpc_cidr           = "10.10.0.0/16"
-      availability_zones = ["us-east-1a", "us-east-1b", "us-east-1c"]
-      single_nat_gateway = true
-    }
+    network     = merge(var.network, { single_nat_gateway = true })
   }
 
   assert {
@@ -178,10 +123,7 @@ run "dev_may_share_a_nat_gateway" {
 run "rejects_replica_region_equal_to_primary" {
   command = plan
   variables {
-    backups = {
-      cross_region_replication = true
-      replica_region           = "us-east-1"
-    }
+    backups = merge(var.backups, { replica_region = "us-east-1" })
   }
   expect_failures = [var.backups]
 }
