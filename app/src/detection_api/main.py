@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             ensure_dev_key(settings, engine)
         services = Services.build(settings, engine, metrics)
         app.state.services = services
+        services.group_commit.start()
         metrics.info.labels(__version__, settings.color or "none").set(1)
         metrics_server = _start_metrics_server(settings, metrics)
         log.info("started", environment=settings.environment.value, version=__version__)
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             yield
         finally:
             services.shutting_down = True
+            await services.group_commit.stop()
             if metrics_server is not None:
                 metrics_server.shutdown()
             engine.dispose()

@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Header, Query, Response
 from starlette.concurrency import run_in_threadpool
 
-from detection_api.api.ingest import ItemError, OutboxFullError, Outcome, Stored
+from detection_api.api.ingest import ItemError, OutboxFullError, Outcome, Stored, Submission
 from detection_api.api.present import detection_body
 from detection_api.api.problems import AUTHENTICATED, PROBLEM, ProblemError, invalid
 from detection_api.api.schemas import (
@@ -50,7 +50,7 @@ async def create_detection(
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
-    [outcome] = await _ingest(found, [body], principal.name, idempotency_key)
+    [outcome] = await _ingest(found, Submission.of([body], principal.name, idempotency_key))
     if isinstance(outcome, ItemError):
         problem = {"code": outcome.code, "field": outcome.field, "reason": outcome.reason}
         if outcome.status == 422:
@@ -79,7 +79,7 @@ async def create_detections(
     if len(body.items) > found.settings.max_batch_items:
         reason = f"at most {found.settings.max_batch_items} items per batch"
         raise invalid([_field_problem("items", reason)])
-    outcomes = await _ingest(found, body.items, principal.name, idempotency_key)
+    outcomes = await _ingest(found, Submission.of(body.items, principal.name, idempotency_key))
     return {"results": [_item_result(i, outcome) for i, outcome in enumerate(outcomes)]}
 
 
@@ -124,13 +124,9 @@ async def list_detections(
     return {"items": [detection_body(r) for r in rows], "next_cursor": next_cursor}
 
 
-async def _ingest(
-    found: Services, items: list[DetectionIn], principal: str, key: str | None
-) -> list[Outcome]:
-    if not items:
-        return []
+async def _ingest(found: Services, submissions: list[Submission]) -> list[Outcome]:
     try:
-        return await run_in_threadpool(found.ingestor.ingest, items, principal, key)
+        return await found.group_commit.submit(submissions)
     except OutboxFullError:
         found.metrics.rejections.labels("outbox_full").inc()
         retry_after = str(found.settings.retry_after_seconds)

@@ -49,6 +49,25 @@ Outcome = Stored | ItemError
 
 
 @dataclass(frozen=True)
+class Submission:
+    """One detection as submitted, with who sent it and the id it will be stored under."""
+
+    item: DetectionIn
+    principal: str
+    detection_id: str
+
+    @classmethod
+    def of(
+        cls, items: Sequence[DetectionIn], principal: str, idempotency_key: str | None
+    ) -> list[Submission]:
+        """The submissions of one request; ids from the client, its key, or fresh."""
+        return [
+            cls(item, principal, _detection_id(item, principal, idempotency_key, len(items), i))
+            for i, item in enumerate(items)
+        ]
+
+
+@dataclass(frozen=True)
 class IngestPolicy:
     object_classes: frozenset[str]
     destinations: tuple[str, ...]
@@ -60,8 +79,7 @@ class IngestPolicy:
 @dataclass(frozen=True)
 class _Candidate:
     index: int
-    detection_id: str
-    request: DetectionIn
+    submission: Submission
     request_json: dict[str, Any]
     request_sha256: str
     observation: geo.Observation
@@ -96,19 +114,15 @@ class Ingestor:
         self._store, self._policy, self._metrics, self._outbox = store, policy, metrics, outbox
 
     def ingest(
-        self,
-        items: Sequence[DetectionIn],
-        principal: str,
-        idempotency_key: str | None = None,
-        *,
-        retry_on_conflict: bool = True,
+        self, submissions: Sequence[Submission], *, retry_on_conflict: bool = True
     ) -> list[Outcome]:
+        """Geolocate and store the submissions that pass; say why for the others."""
         outcomes: dict[int, Outcome] = {}
-        candidates = self._candidates(items, principal, idempotency_key, outcomes)
-        existing = self._store.get_many([c.detection_id for c in candidates])
+        candidates = self._candidates(submissions, outcomes)
+        existing = self._store.get_many([c.submission.detection_id for c in candidates])
         fresh = []
         for candidate in candidates:
-            previous = existing.get(candidate.detection_id)
+            previous = existing.get(candidate.submission.detection_id)
             if previous is None:
                 fresh.append(candidate)
             elif previous["request_sha256"] == candidate.request_sha256:
@@ -116,30 +130,26 @@ class Ingestor:
             else:
                 outcomes[candidate.index] = _conflict()
         try:
-            outcomes.update(self._accept(fresh, principal))
+            outcomes.update(self._accept(fresh))
         except IntegrityError:
             if not retry_on_conflict:
                 raise
-            # A concurrent request stored the same detection_id first: answer as a replay.
-            return self.ingest(items, principal, idempotency_key, retry_on_conflict=False)
+            # Another request stored the same detection_id first: answer as a replay.
+            return self.ingest(submissions, retry_on_conflict=False)
         for outcome in outcomes.values():
             if isinstance(outcome, ItemError):
                 self._metrics.rejections.labels(outcome.code).inc()
-        return [outcomes[index] for index in range(len(items))]
+        return [outcomes[index] for index in range(len(submissions))]
 
     def _candidates(
-        self,
-        items: Sequence[DetectionIn],
-        principal: str,
-        idempotency_key: str | None,
-        outcomes: dict[int, Outcome],
+        self, submissions: Sequence[Submission], outcomes: dict[int, Outcome]
     ) -> list[_Candidate]:
         candidates = []
-        for index, item in enumerate(items):
+        for index, submission in enumerate(submissions):
+            item = submission.item
             if item.object.class_ not in self._policy.object_classes:
-                reason = (
-                    f"unknown class; configured: {', '.join(sorted(self._policy.object_classes))}"
-                )
+                classes = ", ".join(sorted(self._policy.object_classes))
+                reason = f"unknown class; configured: {classes}"
                 outcomes[index] = ItemError(422, "unknown_class", "object.class", reason)
                 continue
             try:
@@ -148,32 +158,31 @@ class Ingestor:
                 outcomes[index] = ItemError(422, "invalid_geometry", error.field, error.reason)
                 continue
             request_json = item.model_dump(mode="json", by_alias=True, exclude={"detection_id"})
+            digest = hashlib.sha256(orjson.dumps(request_json, option=orjson.OPT_SORT_KEYS))
             candidates.append(
                 _Candidate(
                     index=index,
-                    detection_id=_detection_id(item, principal, idempotency_key, len(items), index),
-                    request=item,
+                    submission=submission,
                     request_json=request_json,
-                    request_sha256=hashlib.sha256(
-                        orjson.dumps(request_json, option=orjson.OPT_SORT_KEYS)
-                    ).hexdigest(),
+                    request_sha256=digest.hexdigest(),
                     observation=observation,
                 )
             )
         return candidates
 
-    def _accept(self, fresh: list[_Candidate], principal: str) -> dict[int, Outcome]:
+    def _accept(self, fresh: list[_Candidate]) -> dict[int, Outcome]:
         if not fresh:
             return {}
         solutions = geo.solve(
             [c.observation for c in fresh], self._policy.geo_config, self._policy.dem
         )
         now = datetime.now(UTC)
-        new = [self._rows(c, s, principal, now) for c, s in zip(fresh, solutions, strict=True)]
+        new = [self._rows(c, s, now) for c, s in zip(fresh, solutions, strict=True)]
         self._outbox.reserve(sum(len(item.outbox_rows) for item in new))
         self._store.insert(new)
         for candidate, solution in zip(fresh, solutions, strict=True):
-            self._metrics.ingested.labels(candidate.request.object.class_, solution.flag).inc()
+            object_class = candidate.submission.item.object.class_
+            self._metrics.ingested.labels(object_class, solution.flag).inc()
             if solution.ce90_m is not None:
                 self._metrics.ce90.observe(solution.ce90_m)
         return {
@@ -181,12 +190,10 @@ class Ingestor:
             for c, item in zip(fresh, new, strict=True)
         }
 
-    def _rows(
-        self, candidate: _Candidate, solution: geo.Solution, principal: str, now: datetime
-    ) -> NewDetection:
-        request = candidate.request
+    def _rows(self, candidate: _Candidate, solution: geo.Solution, now: datetime) -> NewDetection:
+        request, principal = candidate.submission.item, candidate.submission.principal
         row = {
-            "id": candidate.detection_id,
+            "id": candidate.submission.detection_id,
             "received_at": now,
             "captured_at": request.captured_at.astimezone(UTC),
             "principal": principal,
@@ -198,7 +205,7 @@ class Ingestor:
             "request_sha256": candidate.request_sha256,
             "image_sha256": request.image_sha256,
             **solution_columns(solution),
-            "cot_uid": f"{COT_UID_PREFIX}-{candidate.detection_id}",
+            "cot_uid": f"{COT_UID_PREFIX}-{candidate.submission.detection_id}",
         }
         located = solution.refusal is None
         destinations = self._policy.destinations if located else ()

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from detection_api import geo
 from detection_api.api.auth import Authenticator, Principal
+from detection_api.api.batching import GroupCommit
 from detection_api.api.ingest import Ingestor, IngestPolicy, OutboxGauge
 from detection_api.api.problems import ProblemError
 from detection_api.api.ratelimit import RateLimiter
@@ -36,6 +37,7 @@ class Services:
     authenticator: Authenticator
     limiter: RateLimiter
     ingestor: Ingestor
+    group_commit: GroupCommit
     shutting_down: bool = field(default=False)
 
     @classmethod
@@ -49,6 +51,9 @@ class Services:
             geo_config=geo.GeoConfig(default_terrain_height_m=settings.default_terrain_height_m),
             dem=geo.load_dem(settings.dem_path) if settings.dem_path else None,
         )
+        ingestor = Ingestor(
+            detections, policy, metrics, OutboxGauge(detections, settings.outbox_cap)
+        )
         return cls(
             settings=settings,
             engine=engine,
@@ -59,9 +64,8 @@ class Services:
             limiter=RateLimiter(
                 settings.rate_limit, settings.rate_limit_storage, settings.rate_limit_key_prefix
             ),
-            ingestor=Ingestor(
-                detections, policy, metrics, OutboxGauge(detections, settings.outbox_cap)
-            ),
+            ingestor=ingestor,
+            group_commit=GroupCommit(ingestor.ingest, settings.max_batch_items),
         )
 
 
