@@ -31,10 +31,13 @@ HELM_FRAMEWORK_SKIPS = {
 ANNOTATED_SKIPS = {"CKV_K8S_35"}
 
 
-def checkov(tool: str, helm_dir: str, *args: str) -> dict[str, Any]:
+def checkov(tools: dict[str, str], framework: str, target: Path, *args: str) -> dict[str, Any]:
+    """Run checkov with helm on PATH (else its helm framework silently scans nothing)."""
     env = dict(os.environ, BC_SKIP_MAPPING="TRUE", LOG_LEVEL="WARNING")
-    env["PATH"] = os.pathsep.join([helm_dir, env.get("PATH", "")])
-    result = run([tool, *args, "--skip-download", "--output", "json", "--compact"], env=env)
+    env["PATH"] = os.pathsep.join([str(Path(tools["helm"]).parent), env.get("PATH", "")])
+    where = "--file" if target.is_file() else "--directory"
+    command = [tools["checkov"], where, str(target), "--framework", framework, *args]
+    result = run([*command, "--skip-download", "--output", "json", "--compact"], env=env)
     assert result.returncode in {0, 1}, result.stderr
     report = json.loads(result.stdout)
     reports = report if isinstance(report, list) else [report]
@@ -84,16 +87,7 @@ def rendered_files(root: Path) -> set[str]:
 
 def test_checkov_helm_framework_passes_on_the_chart(tools: dict[str, str]) -> None:
     skip = ",".join(HELM_FRAMEWORK_SKIPS)
-    report = checkov(
-        tools["checkov"],
-        str(Path(tools["helm"]).parent),
-        "--directory",
-        str(CHART),
-        "--framework",
-        "helm",
-        "--skip-check",
-        skip,
-    )
+    report = checkov(tools, "helm", CHART, "--skip-check", skip)
     assert report["failures"] == []
     assert report["returncode"] == 0
     assert report["parsing_errors"] == 0
@@ -106,14 +100,7 @@ def test_checkov_helm_framework_passes_on_the_chart(tools: dict[str, str]) -> No
 def test_checkov_kubernetes_framework_passes_on_every_render(
     tools: dict[str, str], renders_root: Path
 ) -> None:
-    report = checkov(
-        tools["checkov"],
-        str(Path(tools["helm"]).parent),
-        "--directory",
-        str(renders_root),
-        "--framework",
-        "kubernetes",
-    )
+    report = checkov(tools, "kubernetes", renders_root)
     assert report["failures"] == []
     assert report["returncode"] == 0
     assert report["passed"] > 400  # four renders, ~100+ checks each
@@ -210,14 +197,7 @@ def test_dockerfile_scanners_can_fail(
 
 
 def test_checkov_dockerfile_framework_passes(tools: dict[str, str]) -> None:
-    report = checkov(
-        tools["checkov"],
-        str(Path(tools["helm"]).parent),
-        "--file",
-        str(DOCKERFILE),
-        "--framework",
-        "dockerfile",
-    )
+    report = checkov(tools, "dockerfile", DOCKERFILE)
     assert report["failures"] == []
     assert report["passed"] > 50
     # The base image is an ARG (CI passes a locally made base); its default is digest-pinned.
