@@ -58,6 +58,48 @@ class Metrics:
             ["destination"],
             registry=r,
         )
+        self.tak_connected = Gauge(
+            "detection_api_tak_connected",
+            "1 while the delivery worker holds a working connection to the TAK destination.",
+            ["destination"],
+            registry=r,
+        )
+        self.tak_ack_mode = Gauge(
+            "detection_api_tak_ack_mode",
+            "The delivery rule each destination uses (ping = proven read, none = written).",
+            ["destination", "mode"],
+            registry=r,
+        )
+        self.events_sent = Counter(
+            "detection_api_tak_events_sent",
+            "CoT events confirmed delivered to the TAK destination.",
+            ["destination"],
+            registry=r,
+        )
+        self.send_failures = Counter(
+            "detection_api_tak_send_failures",
+            "Failed delivery attempts (connect, TLS, send or confirmation), by reason code.",
+            ["destination", "reason"],
+            registry=r,
+        )
+        self.events_expired = Counter(
+            "detection_api_tak_events_expired",
+            "Events whose stale time passed before delivery, handled by the stale policy.",
+            ["destination", "policy"],
+            registry=r,
+        )
+        self.delivery_latency = Histogram(
+            "detection_api_delivery_latency_seconds",
+            "From acceptance of a detection to its confirmed delivery to TAK.",
+            ["destination"],
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800),
+            registry=r,
+        )
+        self.delivery_active = Gauge(
+            "detection_api_delivery_active",
+            "1 when this pod's colour is active and its worker drains the outbox.",
+            registry=r,
+        )
         self.info = Gauge(
             "detection_api_build_info", "Build and release information.", ["version", "color"],
             registry=r,
