@@ -109,3 +109,8 @@ def test_iam_database_authentication_enabled(module: Module) -> None:
     (policy,) = connect["statement"]
     assert policy["actions"] == ["rds-db:connect"]
     assert "/${var.iam_database_user}" in str(policy["resources"])
+
+
+def test_deletion_protection_in_production(module: Module, env_settings: dict[str, Any]) -> None:
+    assert _call(module, "primary")["deletion_protection"] == "${var.deletion_protection}"
+    assert env_settings["production"]["database"]["deletion_protection"] is True

@@ -84,3 +84,28 @@ def test_rds_ssl_enforced_force_ssl_1(module: Module) -> None:
     assert _call(module, "database", "primary")["parameters"] == "${local.parameters}"
     variables = hcl.blocks(module("database"), "variable")
     assert "force_ssl" not in str(variables), "rds.force_ssl is fixed in the module, never an input"
+
+
+def test_app_role_writes_backups_and_connects_as_detection_api(module: Module) -> None:
+    writer = hcl.resources(module("backups"), "aws_iam_policy_document", kind="data")["writer"]
+    statements = {statement["sid"]: statement for statement in writer["statement"]}
+    assert statements["ReadWriteBackups"]["actions"] == [
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:GetObjectVersion",
+    ]
+    assert "var.prefixes" in statements["ReadWriteBackups"]["resources"]
+    assert statements["UseBackupKey"]["resources"] == ["${module.key.key_arn}"]
+    connect = hcl.resources(module("database"), "aws_iam_policy_document", kind="data")["connect"]
+    assert connect["statement"][0]["actions"] == ["rds-db:connect"]
+
+
+def test_registry_immutable_scanned_encrypted(module: Module) -> None:
+    repository = hcl.resources(module("registry"), "aws_ecr_repository")["this"]
+    assert repository["image_tag_mutability"] == "IMMUTABLE"
+    assert repository["image_scanning_configuration"] == [{"scan_on_push": True}]
+    assert repository["encryption_configuration"] == [
+        {"encryption_type": "KMS", "kms_key": "${module.key.key_arn}"}
+    ]
+    lifecycle = hcl.resources(module("registry"), "aws_ecr_lifecycle_policy")["this"]
+    assert '"untagged"' in lifecycle["policy"]
