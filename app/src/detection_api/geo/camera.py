@@ -10,8 +10,10 @@ import numpy as np
 
 from detection_api.geo.arrays import FloatArray
 
-#: Fixed-point iterations of the undistortion (OpenCV's cv::undistortPoints uses the same scheme).
-UNDISTORT_ITERATIONS = 20
+#: Fixed-point iterations of the undistortion (OpenCV's cv::undistortPoints uses the same
+#: scheme): at most this many, stopping once no coordinate moves by more than the tolerance.
+UNDISTORT_ITERATIONS = 30
+UNDISTORT_TOLERANCE = 1e-12
 
 
 def distort(
@@ -29,16 +31,28 @@ def distort(
 def undistort(
     x_distorted: FloatArray, y_distorted: FloatArray, coefficients: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
-    """Invert `distort` by fixed-point iteration, as OpenCV's undistortPoints does."""
+    """Invert `distort` by fixed-point iteration, as OpenCV's undistortPoints does.
+
+    Each row stops on its own once it moves by less than the tolerance, so a pixel's answer
+    never depends on the other rows of its batch.
+    """
     k1, k2, k3, p1, p2 = coefficients.T
     x, y = x_distorted.copy(), y_distorted.copy()
+    active = np.arange(len(x))
     for _ in range(UNDISTORT_ITERATIONS):
-        r2 = x * x + y * y
-        radial = 1.0 + r2 * (k1 + r2 * (k2 + r2 * k3))
-        delta_x = 2.0 * p1 * x * y + p2 * (r2 + 2.0 * x * x)
-        delta_y = p1 * (r2 + 2.0 * y * y) + 2.0 * p2 * x * y
-        x = (x_distorted - delta_x) / radial
-        y = (y_distorted - delta_y) / radial
+        xa, ya = x[active], y[active]
+        r2 = xa * xa + ya * ya
+        radial = 1.0 + r2 * (k1[active] + r2 * (k2[active] + r2 * k3[active]))
+        pa, qa = p1[active], p2[active]
+        x_next = (x_distorted[active] - 2.0 * pa * xa * ya - qa * (r2 + 2.0 * xa * xa)) / radial
+        y_next = (y_distorted[active] - pa * (r2 + 2.0 * ya * ya) - 2.0 * qa * xa * ya) / radial
+        x[active], y[active] = x_next, y_next
+        moving = (np.abs(x_next - xa) > UNDISTORT_TOLERANCE) | (
+            np.abs(y_next - ya) > UNDISTORT_TOLERANCE
+        )
+        active = active[moving]
+        if not active.size:
+            break
     return x, y
 
 

@@ -25,7 +25,9 @@ def to_hae(
     """Ellipsoidal heights from heights given in HAE or (where `is_msl`) in EGM96 MSL."""
     if not is_msl.any():
         return height
-    return np.where(is_msl, height + undulation(lat_deg, lon_deg), height)
+    result = height.copy()
+    result[is_msl] += undulation(lat_deg[is_msl], lon_deg[is_msl])
+    return result
 
 
 def msl_to_hae(height: float, lat_deg: float, lon_deg: float) -> float:

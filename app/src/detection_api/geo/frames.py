@@ -47,6 +47,27 @@ def enu_axes(lat_deg: FloatArray, lon_deg: FloatArray) -> tuple[FloatArray, Floa
     return east, north, up
 
 
+def ecef_from_ned(lat_deg: FloatArray, lon_deg: FloatArray) -> FloatArray:
+    """(N, 3, 3) rotation whose columns are the north, east and down axes in ECEF."""
+    east, north, up = enu_axes(lat_deg, lon_deg)
+    return np.stack([north, east, -up], axis=-1)
+
+
+def ecef_from_camera(
+    yaw_deg: FloatArray, pitch_deg: FloatArray, roll_deg: FloatArray, ecef_ned: FloatArray
+) -> FloatArray:
+    """(N, 3, 3) rotation camera -> body -> NED -> ECEF, given `ecef_from_ned` matrices."""
+    body = ned_from_body(yaw_deg, pitch_deg, roll_deg) @ BODY_FROM_CAMERA
+    result: FloatArray = ecef_ned @ body
+    return result
+
+
+def rotate(rotations: FloatArray, vectors: FloatArray) -> FloatArray:
+    """Apply (N, 3, 3) rotations to (N, 3) vectors."""
+    result: FloatArray = np.einsum("nij,nj->ni", rotations, vectors)
+    return result
+
+
 def camera_to_ecef(
     rays_camera: FloatArray,
     yaw_deg: FloatArray,
@@ -57,16 +78,19 @@ def camera_to_ecef(
     lon_deg: FloatArray,
 ) -> FloatArray:
     """Rotate camera-frame vectors (N, 3) into ECEF through body and the camera's local NED."""
-    body = rays_camera @ BODY_FROM_CAMERA.T
-    ned = np.einsum("nij,nj->ni", ned_from_body(yaw_deg, pitch_deg, roll_deg), body)
-    east, north, up = enu_axes(lat_deg, lon_deg)
-    ecef: FloatArray = ned[:, :1] * north + ned[:, 1:2] * east - ned[:, 2:3] * up
-    return ecef
+    rotation = ecef_from_camera(yaw_deg, pitch_deg, roll_deg, ecef_from_ned(lat_deg, lon_deg))
+    return rotate(rotation, rays_camera)
+
+
+def up_axis(lat_deg: FloatArray, lon_deg: FloatArray) -> FloatArray:
+    """Unit ellipsoid normals (N, 3) in ECEF at geodetic latitude/longitude."""
+    lat, lon = np.radians(lat_deg), np.radians(lon_deg)
+    clat = np.cos(lat)
+    return np.stack([clat * np.cos(lon), clat * np.sin(lon), np.sin(lat)], axis=-1)
 
 
 def to_enu(vectors: FloatArray, lat_deg: FloatArray, lon_deg: FloatArray) -> FloatArray:
-    """Components (N, 3) east, north, up of ECEF vectors at the given geodetic positions."""
-    east, north, up = enu_axes(lat_deg, lon_deg)
-    return np.stack(
-        [np.sum(vectors * east, -1), np.sum(vectors * north, -1), np.sum(vectors * up, -1)], -1
-    )
+    """East, north, up components of ECEF vectors (..., N, 3) at N geodetic positions."""
+    axes = np.stack(enu_axes(lat_deg, lon_deg), axis=-2)  # (N, 3 axes, 3 ECEF)
+    result: FloatArray = np.einsum("nij,...nj->...ni", axes, vectors)
+    return result

@@ -13,7 +13,7 @@ import pymap3d
 
 from detection_api.geo.arrays import BoolArray, FloatArray
 from detection_api.geo.datum import to_hae
-from detection_api.geo.frames import enu_axes
+from detection_api.geo.frames import up_axis
 
 WGS84_A = 6_378_137.0
 WGS84_B = 6_356_752.314245179
@@ -55,6 +55,7 @@ def cast_on_height(
     is_msl: BoolArray,
     camera_lat: FloatArray,
     camera_lon: FloatArray,
+    iterations: int = REFINE_ITERATIONS,
 ) -> tuple[FloatArray, BoolArray]:
     """Distance along each unit ray to the terrain height (HAE or MSL); NaN where it misses.
 
@@ -63,9 +64,8 @@ def cast_on_height(
     first_guess = to_hae(height, is_msl, camera_lat, camera_lon)
     distance, _ = raised_ellipsoid_hit(origin, direction, first_guess)
     below = camera_hae <= first_guess
-    for _ in range(REFINE_ITERATIONS):
+    for _ in range(iterations):
         lat, lon, hae = geodetic(origin + distance[:, None] * direction)
-        _, _, up = enu_axes(lat, lon)
-        climb = np.sum(direction * up, -1)
+        climb = np.sum(direction * up_axis(lat, lon), -1)
         distance = distance + (to_hae(height, is_msl, lat, lon) - hae) / climb
     return distance, below

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -12,8 +12,44 @@ from detection_api.geo.arrays import BoolArray, FloatArray
 from detection_api.geo.batch import ObservationBatch
 from detection_api.geo.camera import pixel_rays
 from detection_api.geo.datum import to_hae
-from detection_api.geo.frames import camera_to_ecef, enu_axes
+from detection_api.geo.frames import camera_to_ecef, up_axis
 from detection_api.geo.model import GeoConfig
+
+
+@dataclass(frozen=True)
+class CastInputs:
+    """What the caster needs besides the ray directions (struct of arrays, N rows).
+
+    `origin` is the camera in ECEF and `camera_hae` its ellipsoidal height; the terrain is the
+    plane `plane_height` (HAE or MSL) or, where `use_dem`, the DEM; both raised by
+    `terrain_offset` (used by the uncertainty propagation).
+    """
+
+    origin: FloatArray
+    camera_hae: FloatArray
+    camera_lat: FloatArray
+    camera_lon: FloatArray
+    plane_height: FloatArray
+    plane_is_msl: BoolArray
+    use_dem: BoolArray
+    terrain_offset: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.origin)
+
+    def take(self, index: np.ndarray) -> CastInputs:
+        """The rows selected by an index or boolean mask."""
+        return CastInputs(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+
+    def tile(self, copies: int, **changed: Any) -> CastInputs:
+        """`copies` stacked copies of every row (copy k is rows k*N .. (k+1)*N - 1), with
+        the columns in `changed` replaced (already tiled by the caller)."""
+        columns = {}
+        for column in fields(self):
+            value = getattr(self, column.name)
+            columns[column.name] = np.tile(value, (copies,) + (1,) * (value.ndim - 1))
+        columns.update(changed)
+        return CastInputs(**columns)
 
 
 @dataclass(frozen=True)
@@ -49,23 +85,31 @@ class RayInputs:
         """The rows selected by an index or boolean mask."""
         return RayInputs(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
 
-    def tile(self, copies: int) -> RayInputs:
-        """`copies` stacked copies of every row (copy k occupies rows k*N .. (k+1)*N - 1)."""
-        columns = {}
-        for column in fields(self):
-            value = getattr(self, column.name)
-            reps = (copies,) + (1,) * (value.ndim - 1)
-            columns[column.name] = np.tile(value, reps)
-        return RayInputs(**columns)
+    def cast_inputs(self) -> CastInputs:
+        return CastInputs(
+            origin=self.origin,
+            camera_hae=self.camera_hae,
+            camera_lat=self.camera_lat,
+            camera_lon=self.camera_lon,
+            plane_height=self.plane_height,
+            plane_is_msl=self.plane_is_msl,
+            use_dem=self.use_dem,
+            terrain_offset=self.terrain_offset,
+        )
 
-    def with_columns(self, **columns: Any) -> RayInputs:
-        return replace(self, **columns)
+    def camera_rays(self, pixel_x: FloatArray, pixel_y: FloatArray, copies: int = 1) -> FloatArray:
+        """Unit camera-frame rays through pixels given for `copies` stacked copies of the rows."""
+        return pixel_rays(
+            pixel_x,
+            pixel_y,
+            np.tile(self.intrinsics, (copies, 1)),
+            np.tile(self.distortion, (copies, 1)),
+            np.tile(self.distorted, copies),
+        )
 
     def directions(self) -> FloatArray:
         """Unit ray directions in ECEF (N, 3) through each pixel."""
-        camera_frame = pixel_rays(
-            self.pixel_x, self.pixel_y, self.intrinsics, self.distortion, self.distorted
-        )
+        camera_frame = self.camera_rays(self.pixel_x, self.pixel_y)
         return camera_to_ecef(
             camera_frame,
             self.yaw,
@@ -77,7 +121,7 @@ class RayInputs:
 
     def depression_deg(self, directions: FloatArray) -> FloatArray:
         """Angle of each ray below the camera's local horizontal plane."""
-        _, _, up = enu_axes(self.camera_lat, self.camera_lon)
+        up = up_axis(self.camera_lat, self.camera_lon)
         sine = np.clip(-np.sum(directions * up, -1), -1.0, 1.0)
         return np.degrees(np.arcsin(sine))
 

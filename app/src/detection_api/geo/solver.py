@@ -16,14 +16,19 @@ from detection_api.geo.batch import ObservationBatch, SolutionBatch
 from detection_api.geo.dem import Dem
 from detection_api.geo.demcast import cast_on_dem
 from detection_api.geo.model import GeoConfig, Observation
-from detection_api.geo.raycast import cast_on_height, geodetic
-from detection_api.geo.rays import RayInputs, finite_rows, ray_inputs
+from detection_api.geo.raycast import REFINE_ITERATIONS, cast_on_height, geodetic
+from detection_api.geo.rays import CastInputs, finite_rows, ray_inputs
 from detection_api.geo.results import REFUSAL_CODE, Refusal, Solution
 from detection_api.geo.uncertainty import Accuracy, propagate
 
 
 def cast(
-    rays: RayInputs, directions: FloatArray, config: GeoConfig, dem: Dem | None
+    rays: CastInputs,
+    directions: FloatArray,
+    config: GeoConfig,
+    dem: Dem | None,
+    *,
+    refine_iterations: int = REFINE_ITERATIONS,
 ) -> tuple[FloatArray, IntArray]:
     """Distance along each ray to its terrain (plane or DEM) and a refusal code (0 = hit)."""
     distance = np.full(len(rays), np.nan)
@@ -39,6 +44,7 @@ def cast(
             is_msl=on_plane.plane_is_msl,
             camera_lat=on_plane.camera_lat,
             camera_lon=on_plane.camera_lon,
+            iterations=refine_iterations,
         )
         distance[plane] = plane_distance
         refusal[plane[np.isnan(plane_distance)]] = REFUSAL_CODE[Refusal.NO_INTERSECTION]
@@ -117,7 +123,7 @@ def solve_batch(
     out.depression_deg[finite] = depression
     refusal = _angle_refusals(depression, config)
     aimed = np.flatnonzero(refusal == 0)
-    distance, cast_refusal = cast(rays.take(aimed), directions[aimed], config, dem)
+    distance, cast_refusal = cast(rays.cast_inputs().take(aimed), directions[aimed], config, dem)
     refusal[aimed] = cast_refusal
     solved_distance = np.full(len(rays), np.nan)
     solved_distance[aimed] = distance
@@ -129,7 +135,6 @@ def solve_batch(
         solved = np.flatnonzero(refusal == 0)
         accuracy = propagate(
             rays.take(solved),
-            points[solved],
             lat=lat[solved],
             lon=lon[solved],
             caster=cast,

@@ -7,7 +7,9 @@ of the hit point (east, north, up at the nominal hit) for +sigma and -sigma, the
 
     C = sum_k (a_k a_k^T + b_k b_k^T) / 2
 
-which is the unscented transform with unit spread measured about the nominal solution. Unlike a
+which is the unscented transform with unit spread measured about the nominal solution. The
+nominal ray is cast again alongside (same refinement), so an input with zero sigma contributes
+exactly zero. Unlike a
 derivative at the nominal point it feels the asymmetry of flat rays (a ray raised by one sigma
 lands much farther than a lowered one lands nearer), so low-depression cases are not reported
 overconfident. Errors of independent inputs add; cross-terms are zero by construction.
@@ -24,38 +26,37 @@ from detection_api.geo.accuracy import ELLIPSE90_SCALE, LE90_PER_SIGMA, ce90, pr
 from detection_api.geo.arrays import BoolArray, FloatArray, IntArray
 from detection_api.geo.batch import SIGMA_COLUMNS
 from detection_api.geo.dem import Dem
-from detection_api.geo.frames import enu_axes, to_enu
+from detection_api.geo.frames import ecef_from_camera, ecef_from_ned, enu_axes, rotate, to_enu
 from detection_api.geo.model import GeoConfig
-from detection_api.geo.rays import RayInputs
+from detection_api.geo.rays import CastInputs, RayInputs
 
-#: The perturbed inputs, in order; each is moved by +sigma then -sigma.
+#: The perturbed inputs and the sigma (a `Sigmas` field) each is moved by, in row order.
 PERTURBED_INPUTS = (
-    "north",
-    "east",
-    "up",
-    "yaw",
-    "pitch",
-    "roll",
-    "pixel_x",
-    "pixel_y",
-    "terrain",
+    ("north", "horizontal_m"),
+    ("east", "horizontal_m"),
+    ("up", "vertical_m"),
+    ("yaw", "yaw_deg"),
+    ("pitch", "pitch_deg"),
+    ("roll", "roll_deg"),
+    ("pixel_x", "pixel"),
+    ("pixel_y", "pixel"),
+    ("terrain", "terrain_m"),
 )
-_SIGMA_OF_INPUT = {
-    "north": "horizontal_m",
-    "east": "horizontal_m",
-    "up": "vertical_m",
-    "yaw": "yaw_deg",
-    "pitch": "pitch_deg",
-    "roll": "roll_deg",
-    "pixel_x": "pixel",
-    "pixel_y": "pixel",
-    "terrain": "terrain_m",
-}
+#: Rows per observation in the perturbed cast: the nominal ray, then + and - per input.
+COPIES = 1 + 2 * len(PERTURBED_INPUTS)
+#: Newton steps on the perturbed plane hits: displacements need centimetres, not millimetres.
+PERTURBED_REFINE_ITERATIONS = 1
 
 
 class Caster(Protocol):
     def __call__(
-        self, rays: RayInputs, directions: FloatArray, config: GeoConfig, dem: Dem | None
+        self,
+        rays: CastInputs,
+        directions: FloatArray,
+        config: GeoConfig,
+        dem: Dem | None,
+        *,
+        refine_iterations: int = ...,
     ) -> tuple[FloatArray, IntArray]: ...
 
 
@@ -71,45 +72,65 @@ class Accuracy:
     unbounded: BoolArray
 
 
-def _deltas(rays: RayInputs) -> dict[str, FloatArray]:
-    """(2 * 9, N) signed steps: row 2k is +sigma of input k, row 2k + 1 is -sigma."""
-    size = len(rays)
-    steps: dict[str, FloatArray] = {}
-    for position, name in enumerate(PERTURBED_INPUTS):
-        sigma = rays.sigmas[:, SIGMA_COLUMNS.index(_SIGMA_OF_INPUT[name])]
-        delta = np.zeros((2 * len(PERTURBED_INPUTS), size))
-        delta[2 * position] = sigma
-        delta[2 * position + 1] = -sigma
-        steps[name] = delta
+def _steps(rays: RayInputs) -> dict[str, FloatArray]:
+    """Per input, the (2 N,) signed steps: +sigma for every row, then -sigma."""
+    steps = {}
+    for name, sigma_name in PERTURBED_INPUTS:
+        sigma = rays.sigmas[:, SIGMA_COLUMNS.index(sigma_name)]
+        steps[name] = np.concatenate([sigma, -sigma])
     return steps
 
 
-def perturbed(rays: RayInputs) -> RayInputs:
-    """The 18 N perturbed copies of `rays`, in the row order of `_deltas`."""
-    steps = _deltas(rays)
-    copies = 2 * len(PERTURBED_INPUTS)
+def _directions(rays: RayInputs, steps: dict[str, FloatArray]) -> FloatArray:
+    """Ray directions (19 N, 3): the nominal rays, then the row order of PERTURBED_INPUTS.
+
+    Only attitude and pixel perturbations turn the ray; the others reuse the nominal direction,
+    and the (iterative) undistortion runs only for the shifted pixels.
+    """
+    ecef_ned = np.tile(ecef_from_ned(rays.camera_lat, rays.camera_lon), (2, 1, 1))
+    attitude = {name: np.tile(getattr(rays, name), 2) for name in ("yaw", "pitch", "roll")}
+    pixels = {name: np.tile(getattr(rays, name), 2) for name in ("pixel_x", "pixel_y")}
+    camera = rays.camera_rays(pixels["pixel_x"], pixels["pixel_y"], copies=2)
+    rotation = ecef_from_camera(attitude["yaw"], attitude["pitch"], attitude["roll"], ecef_ned)
+    nominal = rotate(rotation, camera)
+    blocks = [nominal[: len(rays)]]
+    for name, _ in PERTURBED_INPUTS:
+        if name in attitude:
+            turned = {**attitude, name: attitude[name] + steps[name]}
+            turned_rotation = ecef_from_camera(
+                turned["yaw"], turned["pitch"], turned["roll"], ecef_ned
+            )
+            blocks.append(rotate(turned_rotation, camera))
+        elif name in pixels:
+            moved = {**pixels, name: pixels[name] + steps[name]}
+            blocks.append(rotate(rotation, rays.camera_rays(**moved, copies=2)))
+        else:
+            blocks.append(nominal)
+    return np.concatenate(blocks)
+
+
+def _cast_inputs(rays: RayInputs, steps: dict[str, FloatArray]) -> CastInputs:
+    """Camera positions and terrain offsets of the nominal and the 18 N perturbed rays."""
     east, north, up = enu_axes(rays.camera_lat, rays.camera_lon)
-    shift = (
-        steps["north"][..., None] * north
-        + steps["east"][..., None] * east
-        + steps["up"][..., None] * up
-    )
-    tiled = rays.tile(copies)
-    return tiled.with_columns(
-        origin=tiled.origin + shift.reshape(-1, 3),
-        camera_hae=tiled.camera_hae + steps["up"].ravel(),
-        yaw=tiled.yaw + steps["yaw"].ravel(),
-        pitch=tiled.pitch + steps["pitch"].ravel(),
-        roll=tiled.roll + steps["roll"].ravel(),
-        pixel_x=tiled.pixel_x + steps["pixel_x"].ravel(),
-        pixel_y=tiled.pixel_y + steps["pixel_y"].ravel(),
-        terrain_offset=tiled.terrain_offset + steps["terrain"].ravel(),
+    axes = {"north": north, "east": east, "up": up}
+    origin_blocks, height_blocks = [rays.origin], [rays.camera_hae]
+    offset_blocks = [rays.terrain_offset]
+    zero = np.zeros(2 * len(rays))
+    for name, _ in PERTURBED_INPUTS:
+        step = steps[name][:, None] * np.tile(axes[name], (2, 1)) if name in axes else 0.0
+        origin_blocks.append(np.tile(rays.origin, (2, 1)) + step)
+        height_blocks.append(np.tile(rays.camera_hae, 2) + (steps[name] if name == "up" else zero))
+        offset_blocks.append(steps[name] if name == "terrain" else zero)
+    return rays.cast_inputs().tile(
+        COPIES,
+        origin=np.concatenate(origin_blocks),
+        camera_hae=np.concatenate(height_blocks),
+        terrain_offset=np.concatenate(offset_blocks),
     )
 
 
 def propagate(
     rays: RayInputs,
-    points: FloatArray,
     *,
     lat: FloatArray,
     lon: FloatArray,
@@ -117,19 +138,20 @@ def propagate(
     config: GeoConfig,
     dem: Dem | None,
 ) -> Accuracy:
-    """Accuracy of the solved rays whose nominal hit points (ECEF) and positions are given."""
-    copies = 2 * len(PERTURBED_INPUTS)
-    moved = perturbed(rays)
-    directions = moved.directions()
-    distance, refusal = caster(moved, directions, config, dem)
-    moved_points = moved.origin + distance[:, None] * directions
-    offsets = moved_points.reshape(copies, len(rays), 3) - points
-    enu = to_enu(offsets.reshape(-1, 3), np.tile(lat, copies), np.tile(lon, copies))
-    enu = enu.reshape(copies, len(rays), 3)
+    """Accuracy of the solved rays, whose nominal positions are at `lat`, `lon`."""
+    size = len(rays)
+    steps = _steps(rays)
+    directions = _directions(rays, steps)
+    inputs = _cast_inputs(rays, steps)
+    distance, refusal = caster(
+        inputs, directions, config, dem, refine_iterations=PERTURBED_REFINE_ITERATIONS
+    )
+    moved = (inputs.origin + distance[:, None] * directions).reshape(COPIES, size, 3)
+    enu = to_enu(moved[1:] - moved[0], lat, lon)
     horizontal = enu[..., :2]
     covariance = 0.5 * np.einsum("kni,knj->nij", horizontal, horizontal)
     vertical_variance = 0.5 * np.sum(enu[..., 2] ** 2, axis=0)
-    unbounded = (refusal.reshape(copies, len(rays)) != 0).any(axis=0)
+    unbounded = (refusal.reshape(COPIES, size)[1:] != 0).any(axis=0)
     covariance[unbounded] = np.nan
     major, minor, azimuth = principal_axes(covariance)
     return Accuracy(
