@@ -65,7 +65,7 @@ def test_irsa_for_pod_level_iam(renders: Renders) -> None:
     for (environment, _color), manifests in renders.items():
         account = named(manifests, "ServiceAccount", "detection-api")
         role = account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
-        assert re.fullmatch(rf"arn:aws:iam::\d{{12}}:role/detection-api-{environment}", role)
+        assert re.fullmatch(rf"arn:aws:iam::\d{{12}}:role/detection-api-{environment}-app", role)
         assert account["automountServiceAccountToken"] is False
         for name, pod in pod_specs(manifests):
             assert pod["serviceAccountName"] == "detection-api", name
