@@ -27,6 +27,9 @@ def test_vpc_with_public_private_database_subnet_tiers(
         assert "range(length(local.azs))" in carved
     assert vpc["create_database_subnet_group"] is True
     assert vpc["map_public_ip_on_launch"] is False
+    s3 = _call(module, "network", "endpoints")["endpoints"]["s3"]
+    assert (s3["service"], s3["service_type"]) == ("s3", "Gateway")
+    assert "module.vpc.private_route_table_ids" in s3["route_table_ids"]
     for settings in env_settings.values():
         assert len(settings["network"]["availability_zones"]) == 3
 
