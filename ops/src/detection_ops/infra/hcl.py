@@ -50,10 +50,10 @@ def blocks(module: dict[str, Any], kind: str) -> dict[str, Any]:
     return found
 
 
-def resources(module: dict[str, Any], resource_type: str) -> dict[str, Any]:
-    """Resources of one type as {name: body}."""
+def resources(module: dict[str, Any], resource_type: str, kind: str = "resource") -> dict[str, Any]:
+    """Resources (or, with kind="data", data sources) of one type as {name: body}."""
     found: dict[str, Any] = {}
-    for block in module.get("resource", []):
+    for block in module.get(kind, []):
         found.update(block.get(resource_type, {}))
     return found
 
