@@ -43,7 +43,7 @@ module "github_oidc" {
   source = "../modules/github-oidc"
 
   repository        = var.github_repository
-  environments      = ["staging", "production"]
+  environments      = ["dev", "staging", "production"]
   state_bucket_arn  = module.state_backend.bucket_arn
   state_kms_key_arn = module.state_backend.kms_key_arn
   lock_table_arn    = module.state_backend.lock_table_arn

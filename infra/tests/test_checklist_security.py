@@ -64,6 +64,8 @@ def test_irsa_for_pod_level_iam_no_shared_credentials(
         "${var.app_service_account.namespace}:${var.app_service_account.name}"
     ]
     assert app["policies"] == "${var.app_policy_arns}"
+    # The chart's values name the role arn:aws:iam::<account>:role/detection-api-<env>-app.
+    assert (app["name"], app["use_name_prefix"]) == ("${var.name}-app", False)
     assert wiring["cluster"]["app_service_account"] == {
         "namespace": "detection-api",
         "name": "detection-api",

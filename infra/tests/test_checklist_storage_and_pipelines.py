@@ -122,7 +122,21 @@ def test_oidc_trust_limited_to_this_repository(module: Module) -> None:
     assert set(plan_policies) == {"ReadOnlyAccess", "State"}
     assert plan_policies["ReadOnlyAccess"].endswith(":iam::aws:policy/ReadOnlyAccess")
     bootstrap = hcl.blocks(hcl.load_dir(INFRA_DIR / "bootstrap"), "module")["github_oidc"]
-    assert bootstrap["environments"] == ["staging", "production"]
+    assert bootstrap["environments"] == ["dev", "staging", "production"]
+
+
+def test_plan_role_reads_the_cluster(module: Module, wiring: dict[str, Any]) -> None:
+    plan_role = _call(module, "github-oidc", "plan_role")
+    assert (plan_role["name"], plan_role["use_name_prefix"]) == (
+        "${var.project}-terraform-plan",
+        False,
+    )
+    assert hcl.blocks(module("github-oidc"), "variable")["project"]["default"] == "detection-api"
+    common = hcl.locals_of(hcl.load_dir(INFRA_DIR / "envs" / "_common"))
+    assert common["plan_role_arn"].endswith(":role/detection-api-terraform-plan")
+    assert wiring["cluster"]["read_only_role_arns"] == ["${local.plan_role_arn}"]
+    entries = _call(module, "cluster", "eks")["access_entries"]
+    assert "AmazonEKSAdminViewPolicy" in entries
 
 
 def test_terraform_state_in_s3_with_dynamodb_locking(module: Module) -> None:

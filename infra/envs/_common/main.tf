@@ -1,7 +1,12 @@
 # Wiring shared by every environment (each env folder links this file); what differs per
 # environment lives in that folder's settings.tf and backend.tf.
 
+data "aws_caller_identity" "current" {}
+
 locals {
+  # Role created by infra/bootstrap (modules/github-oidc) for `terraform plan` in CI.
+  plan_role_arn = "arn:aws:iam::${data.aws_caller_identity.current.account_id}:role/detection-api-terraform-plan"
+
   kubernetes_exec = {
     api_version = "client.authentication.k8s.io/v1beta1"
     command     = "aws"
@@ -64,6 +69,7 @@ module "cluster" {
   vpc_id                 = module.network.vpc_id
   subnet_ids             = module.network.private_subnet_ids
   endpoint_public_access = module.settings.cluster.endpoint_public_access
+  read_only_role_arns    = [local.plan_role_arn]
 
   node_groups = {
     application = module.settings.cluster.application

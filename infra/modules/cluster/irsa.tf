@@ -6,6 +6,7 @@ module "ebs_csi_irsa" {
   # checkov:skip=CKV_TF_1:Registry module pinned to an exact version (not a moving ref); bumps are reviewed.
 
   name                  = "${var.name}-ebs-csi"
+  use_name_prefix       = false
   attach_ebs_csi_policy = true
   ebs_csi_kms_cmk_arns  = [module.volumes_key.key_arn]
 
@@ -25,6 +26,7 @@ module "cluster_autoscaler_irsa" {
   # checkov:skip=CKV_TF_1:Registry module pinned to an exact version (not a moving ref); bumps are reviewed.
 
   name                             = "${var.name}-cluster-autoscaler"
+  use_name_prefix                  = false
   attach_cluster_autoscaler_policy = true
   cluster_autoscaler_cluster_names = [module.eks.cluster_name]
 
@@ -43,9 +45,10 @@ module "app_irsa" {
   version = "6.0.0"
   # checkov:skip=CKV_TF_1:Registry module pinned to an exact version (not a moving ref); bumps are reviewed.
 
-  name          = "${var.name}-app"
-  create_policy = false
-  policies      = var.app_policy_arns
+  name            = "${var.name}-app"
+  use_name_prefix = false
+  create_policy   = false
+  policies        = var.app_policy_arns
 
   oidc_providers = {
     cluster = {

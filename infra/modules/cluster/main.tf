@@ -53,7 +53,19 @@ module "eks" {
   endpoint_public_access       = var.endpoint_public_access
   endpoint_public_access_cidrs = var.endpoint_public_access_cidrs
 
+  # The environment's apply role creates the cluster and administers it; the plan role only reads.
   enable_cluster_creator_admin_permissions = true
+  access_entries = {
+    for index, arn in var.read_only_role_arns : "read-only-${index}" => {
+      principal_arn = arn
+      policy_associations = {
+        view = {
+          policy_arn   = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy"
+          access_scope = { type = "cluster" }
+        }
+      }
+    }
+  }
 
   create_kms_key = false
   encryption_config = {

@@ -81,6 +81,12 @@ variable "node_groups" {
   }
 }
 
+variable "read_only_role_arns" {
+  description = "IAM roles (the CI plan role) that may read the whole cluster, secrets included: `terraform plan` refreshes the Helm release, which Helm keeps in a secret."
+  type        = list(string)
+  default     = []
+}
+
 variable "app_service_account" {
   description = "Namespace and ServiceAccount of the Detection API pods that receive the IRSA role."
   type = object({

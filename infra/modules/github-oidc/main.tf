@@ -30,6 +30,7 @@ module "plan_role" {
   # checkov:skip=CKV_TF_1:Registry module pinned to an exact version (not a moving ref); bumps are reviewed.
 
   name               = "${var.project}-terraform-plan"
+  use_name_prefix    = false
   enable_github_oidc = true
   oidc_subjects      = local.plan_subjects
 
@@ -78,6 +79,7 @@ module "apply_role" {
   # checkov:skip=CKV_TF_1:Registry module pinned to an exact version (not a moving ref); bumps are reviewed.
 
   name               = "${var.project}-terraform-apply-${each.key}"
+  use_name_prefix    = false
   enable_github_oidc = true
   oidc_subjects      = [each.value]
 
@@ -135,6 +137,7 @@ module "deploy_role" {
   # checkov:skip=CKV_TF_1:Registry module pinned to an exact version (not a moving ref); bumps are reviewed.
 
   name               = "${var.project}-deploy-${each.key}"
+  use_name_prefix    = false
   enable_github_oidc = true
   oidc_subjects      = [each.value]
 

@@ -18,7 +18,7 @@ variable "repository" {
 variable "environments" {
   description = "GitHub environments that get an infra apply role and an app deploy role each."
   type        = list(string)
-  default     = ["staging", "production"]
+  default     = ["dev", "staging", "production"]
 
   validation {
     condition     = alltrue([for environment in var.environments : contains(["dev", "staging", "production"], environment)])
