@@ -93,9 +93,12 @@ class Helm:
         return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
     def template_error(
-        self, environment: str | None = None, values: dict[str, Any] | None = None
+        self,
+        environment: str | None = None,
+        values: dict[str, Any] | None = None,
+        chart: Path = CHART,
     ) -> str:
-        result = self.run(*self.template_args(environment, values, CHART))
+        result = self.run(*self.template_args(environment, values, chart))
         assert result.returncode != 0, "the render was expected to fail"
         return result.stderr
 
@@ -224,6 +227,16 @@ SAMPLE_RULES = {
         }
     ]
 }
+
+
+@pytest.fixture(scope="session")
+def bare_chart(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the chart without the observability files (rules, dashboards)."""
+    chart = tmp_path_factory.mktemp("bare-chart") / "detection-api"
+    shutil.copytree(CHART, chart)
+    (chart / "files" / "prometheus-rules.yaml").unlink(missing_ok=True)
+    shutil.rmtree(chart / "files" / "dashboards", ignore_errors=True)
+    return chart
 
 
 @pytest.fixture(scope="session")

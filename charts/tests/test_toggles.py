@@ -196,9 +196,9 @@ def test_every_boolean_toggle_of_values_yaml_is_covered() -> None:
     ],
 )
 def test_monitoring_toggle_without_its_files_fails_clearly(
-    helm: Helm, toggle: str, message: str
+    helm: Helm, bare_chart: Path, toggle: str, message: str
 ) -> None:
-    error = helm.template_error(None, {"monitoring": {toggle: {"enabled": True}}})
+    error = helm.template_error(None, {"monitoring": {toggle: {"enabled": True}}}, chart=bare_chart)
     assert message in error
 
 
