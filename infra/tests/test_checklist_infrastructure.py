@@ -111,7 +111,7 @@ def test_ebs_csi_driver_for_persistent_volumes(module: Module) -> None:
     ]
 
 
-def test_gp3_storage_class_for_performance(module: Module) -> None:
+def test_gp3_storage_class_for_performance(module: Module, env_settings: dict[str, Any]) -> None:
     classes = hcl.resources(module("cluster"), "kubernetes_storage_class_v1")
     gp3 = classes["gp3"]
     (metadata,) = gp3["metadata"]
@@ -120,5 +120,7 @@ def test_gp3_storage_class_for_performance(module: Module) -> None:
     assert gp3["parameters"]["type"] == "gp3"
     assert gp3["parameters"]["encrypted"] == "true"
     assert gp3["allow_volume_expansion"] is True
-    demoted = hcl.resources(module("cluster"), "kubernetes_annotations")["gp2_not_default"]
-    assert demoted["annotations"]["storageclass.kubernetes.io/is-default-class"] == "false"
+    assert gp3["parameters"]["kmsKeyId"] == "${module.volumes_key.key_arn}"
+    # EKS marks gp2 as default only before Kubernetes 1.30; the settings rules require 1.30+.
+    for settings in env_settings.values():
+        assert int(settings["cluster"]["kubernetes_version"].split(".")[1]) >= 30

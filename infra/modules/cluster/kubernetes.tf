@@ -1,5 +1,7 @@
 # In-cluster pieces that make the node bounds and persistent volumes real.
 
+# The only default class: EKS stopped marking its gp2 class as default with Kubernetes 1.30 (the
+# settings module only accepts 1.30+), so nothing else needs demoting.
 resource "kubernetes_storage_class_v1" "gp3" {
   metadata {
     name = "gp3"
@@ -17,23 +19,6 @@ resource "kubernetes_storage_class_v1" "gp3" {
     type      = "gp3"
     encrypted = "true"
     kmsKeyId  = module.volumes_key.key_arn
-  }
-
-  depends_on = [module.eks]
-}
-
-# EKS ships gp2 as the default class; only one class may be the default.
-resource "kubernetes_annotations" "gp2_not_default" {
-  api_version = "storage.k8s.io/v1"
-  kind        = "StorageClass"
-  force       = true
-
-  metadata {
-    name = "gp2"
-  }
-
-  annotations = {
-    "storageclass.kubernetes.io/is-default-class" = "false"
   }
 
   depends_on = [module.eks]
