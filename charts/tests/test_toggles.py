@@ -142,6 +142,12 @@ TOGGLES: list[tuple[str, dict[str, Any], dict[str, Any], Check]] = [
         uses_iam_auth,
     ),
     (
+        "config.docsEnabled",
+        {"config": {"docsEnabled": True}},
+        {"config": {"docsEnabled": False}},
+        lambda manifests: api_env(manifests)["DETECTION_API_DOCS_ENABLED"]["value"] == "true",
+    ),
+    (
         "tak.clientCertSecret",
         {"tak": {"clientCertSecret": "tak-client"}},
         {"tak": {"clientCertSecret": ""}},
@@ -184,8 +190,7 @@ def test_every_boolean_toggle_of_values_yaml_is_covered() -> None:
         return found
 
     declared = toggles(yaml.safe_load((CHART / "values.yaml").read_text()))
-    # docsEnabled is a service setting passed through, covered by the production refusal test.
-    assert declared - {"config.docsEnabled"} <= {t[0] for t in TOGGLES}
+    assert declared <= {t[0] for t in TOGGLES}
 
 
 @pytest.mark.parametrize(
