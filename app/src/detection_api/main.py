@@ -43,6 +43,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         services = Services.build(settings, engine, metrics)
         app.state.services = services
         services.group_commit.start()
+        if services.delivery is not None:
+            services.delivery.start()
         metrics.info.labels(__version__, settings.color or "none").set(1)
         metrics_server = _start_metrics_server(settings, metrics)
         log.info("started", environment=settings.environment.value, version=__version__)
@@ -51,6 +53,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         finally:
             services.shutting_down = True
             await services.group_commit.stop()
+            if services.delivery is not None:
+                await services.delivery.stop()
             if metrics_server is not None:
                 metrics_server.shutdown()
             engine.dispose()

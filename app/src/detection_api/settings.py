@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -97,6 +97,18 @@ class Settings(BaseSettings):
 
     # Delivery
     tak_destinations: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    tak_key_password: SecretStr | None = None
+    tak_pkcs12_password: SecretStr | None = None
+    delivery_enabled: bool = True
+    delivery_batch_size: int = Field(200, ge=1, le=5_000)
+    delivery_lease_seconds: float = Field(30.0, ge=1, le=3600)
+    delivery_send_timeout_seconds: float = Field(10.0, gt=0, le=600)
+    delivery_backoff_max_seconds: float = Field(60.0, ge=0.1, le=3600)
+    delivery_poll_seconds: float = Field(0.2, gt=0, le=60)
+    stale_after_seconds: float = Field(300.0, gt=0, le=86_400)
+    stale_policy: Literal["drop", "restamp"] = "drop"
+    cot_affiliation: Literal["u", "h", "n", "f", "p", "a", "s", "j", "k", "o", "x"] = "u"
+    # Blue/green: this pod's colour, and the file (a mounted ConfigMap) naming the active one.
     color: str | None = None
     active_color_file: Path | None = None
 

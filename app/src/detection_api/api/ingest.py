@@ -290,19 +290,27 @@ def solution_columns(solution: geo.Solution) -> dict[str, Any]:
 
 
 def event_payload(row: dict[str, Any], solution: geo.Solution) -> dict[str, Any]:
-    """The CoT event as data; the delivery worker renders it when it sends."""
+    """The CoT event as data; the delivery worker renders it when it sends.
+
+    CoT carries 1-sigma errors: the 90% ellipse scales down by the 2-D chi-square 90% radius
+    (2.146, the same factor as CE90 of a circular Gaussian); ce/le are the engine's 1-sigma.
+    """
+    ellipse_sigma = None
+    if solution.ellipse_semi_major_m is not None and solution.ellipse_semi_minor_m is not None:
+        scale = geo.CE90_PER_SIGMA_CIRCULAR
+        ellipse_sigma = {
+            "semi_major_m": solution.ellipse_semi_major_m / scale,
+            "semi_minor_m": solution.ellipse_semi_minor_m / scale,
+            "orientation_deg": solution.ellipse_orientation_deg,
+        }
     return {
         "uid": row["cot_uid"],
         "lat": solution.lat,
         "lon": solution.lon,
         "hae": solution.hae,
-        "ce_m": solution.ce_sigma_m,
-        "le_m": solution.le_sigma_m,
-        "ellipse": {
-            "semi_major_m": solution.ellipse_semi_major_m,
-            "semi_minor_m": solution.ellipse_semi_minor_m,
-            "orientation_deg": solution.ellipse_orientation_deg,
-        },
+        "ce_sigma_m": solution.ce_sigma_m,
+        "le_sigma_m": solution.le_sigma_m,
+        "ellipse_sigma": ellipse_sigma,
         "object_class": row["object_class"],
         "confidence": row["confidence"],
         "flag": solution.flag.value,

@@ -19,12 +19,12 @@ from detection_api.api.ingest import Ingestor, IngestPolicy, OutboxGauge
 from detection_api.api.problems import ProblemError
 from detection_api.api.ratelimit import RateLimiter
 from detection_api.delivery.destinations import Destination
+from detection_api.delivery.worker import DeliveryService
 from detection_api.observability.metrics import Metrics
 from detection_api.settings import Settings
 from detection_api.store.api_keys import ApiKeyStore
 from detection_api.store.detections import DetectionStore
-
-STALE_AFTER = timedelta(minutes=5)
+from detection_api.store.outbox import Outbox
 
 
 @dataclass
@@ -38,6 +38,7 @@ class Services:
     limiter: RateLimiter
     ingestor: Ingestor
     group_commit: GroupCommit
+    delivery: DeliveryService | None
     shutting_down: bool = field(default=False)
 
     @classmethod
@@ -47,7 +48,7 @@ class Services:
         policy = IngestPolicy(
             object_classes=frozenset(settings.object_classes),
             destinations=tuple(Destination.from_url(url).name for url in settings.tak_destinations),
-            stale_after=STALE_AFTER,
+            stale_after=timedelta(seconds=settings.stale_after_seconds),
             geo_config=geo.GeoConfig(default_terrain_height_m=settings.default_terrain_height_m),
             dem=geo.load_dem(settings.dem_path) if settings.dem_path else None,
         )
@@ -66,6 +67,11 @@ class Services:
             ),
             ingestor=ingestor,
             group_commit=GroupCommit(ingestor.ingest, settings.max_batch_items),
+            delivery=(
+                DeliveryService(settings, Outbox(engine), metrics)
+                if settings.delivery_enabled and settings.tak_destinations
+                else None
+            ),
         )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 
+from detection_api.store.database import write_transaction
 from detection_api.store.schema import api_keys, audit_events
 
 KEY_PREFIX = "dak"
@@ -76,7 +77,7 @@ class ApiKeyStore:
             "created_at": now,
             "expires_at": expires_at,
         }
-        with self.engine.begin() as connection:
+        with write_transaction(self.engine) as connection:
             connection.execute(insert(api_keys), [row])
             connection.execute(insert(audit_events), [_audit("key_created", principal, row, now)])
         return _record(row), plaintext
@@ -88,7 +89,7 @@ class ApiKeyStore:
 
     def revoke(self, key_id: str, principal: str) -> ApiKey | None:
         now = datetime.now(UTC)
-        with self.engine.begin() as connection:
+        with write_transaction(self.engine) as connection:
             result = connection.execute(
                 update(api_keys)
                 .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
@@ -119,7 +120,7 @@ class ApiKeyStore:
         return record
 
     def touch(self, key_id: str, now: datetime) -> None:
-        with self.engine.begin() as connection:
+        with write_transaction(self.engine) as connection:
             connection.execute(
                 update(api_keys).where(api_keys.c.id == key_id).values(last_used_at=now)
             )

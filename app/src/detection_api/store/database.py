@@ -8,10 +8,14 @@ authentication mints a fresh token for every new connection.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -25,6 +29,23 @@ SQLITE_PRAGMAS = (
 )
 
 
+_WRITERS: WeakKeyDictionary[Engine, threading.Lock] = WeakKeyDictionary()
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A write transaction. SQLite allows one writer at a time: a process-wide lock queues
+    writers fairly instead of letting them spin in SQLite's busy handler (ruinous for tail
+    latency). PostgreSQL needs no such lock."""
+    lock = _WRITERS.get(engine)
+    if lock is None:
+        with engine.begin() as connection:
+            yield connection
+        return
+    with lock, engine.begin() as connection:
+        yield connection
+
+
 def create_database_engine(settings: Settings) -> Engine:
     url = make_url(settings.database_url.get_secret_value())
     if url.get_backend_name() == "sqlite":
@@ -36,6 +57,7 @@ def _sqlite_engine(url: URL) -> Engine:
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False})
+    _WRITERS[engine] = threading.Lock()
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import base64
-import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, tuple_
 
+from detection_api.store.database import write_transaction
 from detection_api.store.schema import audit_events, detections, outbox
 
 PENDING_STATES = ("pending", "leased")
@@ -37,33 +36,15 @@ class PageQuery:
 
 @dataclass
 class DetectionStore:
-    """The detections table and everything written with it.
-
-    SQLite allows one writer at a time; a process-wide lock queues writers fairly instead of
-    letting them spin on SQLite's busy handler (which ruins tail latency).
-    """
+    """The detections table and everything written with it."""
 
     engine: Engine
-    _write_lock: threading.Lock | None = field(default=None, init=False)
-
-    def __post_init__(self) -> None:
-        if self.engine.dialect.name == "sqlite":
-            self._write_lock = threading.Lock()
-
-    @contextmanager
-    def writing(self) -> Iterator[Connection]:
-        if self._write_lock is None:
-            with self.engine.begin() as connection:
-                yield connection
-            return
-        with self._write_lock, self.engine.begin() as connection:
-            yield connection
 
     def insert(self, new: Sequence[NewDetection]) -> None:
         """Store detections, their outbox rows and audit events atomically."""
         if not new:
             return
-        with self.writing() as connection:
+        with write_transaction(self.engine) as connection:
             connection.execute(insert(detections), [item.row for item in new])
             outbox_rows = [row for item in new for row in item.outbox_rows]
             if outbox_rows:
