@@ -55,6 +55,9 @@ def test_vpc_flow_logs_enabled(module: Module) -> None:
     assert vpc["flow_log_cloudwatch_log_group_kms_key_id"] == "${module.flow_log_key.key_arn}"
     retention = hcl.blocks(module("network"), "variable")["flow_log_retention_days"]
     assert retention["default"] >= 365
+    assert _call(module, "network", "flow_log_key")["cloudwatch_logs"] is True
+    key_policy = hcl.resources(module("encryption"), "aws_iam_policy_document", kind="data")["key"]
+    assert "kms:EncryptionContext:aws:logs:arn" in str(key_policy["dynamic"])
 
 
 def test_eks_cluster_with_private_endpoint_production(

@@ -23,10 +23,10 @@ module "secrets_key" {
 module "logs_key" {
   source = "../encryption"
 
-  alias              = "${var.name}/eks-logs"
-  description        = "EKS control plane logs of ${var.name}"
-  service_principals = ["logs.${data.aws_region.current.region}.amazonaws.com"]
-  tags               = var.tags
+  alias           = "${var.name}/eks-logs"
+  description     = "EKS control plane logs of ${var.name}"
+  cloudwatch_logs = true
+  tags            = var.tags
 }
 
 module "volumes_key" {

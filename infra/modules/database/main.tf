@@ -33,7 +33,8 @@ module "logs_key" {
 
   alias              = "${var.name}/rds-logs"
   description        = "RDS log exports and alarm topic of ${var.name}"
-  service_principals = ["logs.${data.aws_region.current.region}.amazonaws.com", "cloudwatch.amazonaws.com"]
+  cloudwatch_logs    = true
+  service_principals = ["cloudwatch.amazonaws.com"]
   tags               = var.tags
 }
 

@@ -1,12 +1,14 @@
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
+data "aws_region" "current" {}
 
 locals {
   account_root = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"
 }
 
 # Key policies always name the key itself as Resource "*"; access is delegated to IAM policies of
-# this account (first statement) plus the listed AWS services, restricted to this account.
+# this account (first statement), to CloudWatch Logs for this account's log groups only, and to
+# the listed AWS services that publish encrypted data.
 data "aws_iam_policy_document" "key" {
   # checkov:skip=CKV_AWS_109:Key policy: "*" is the key itself; the account root delegates to IAM policies.
   # checkov:skip=CKV_AWS_111:Key policy: "*" is the key itself; the account root delegates to IAM policies.
@@ -23,10 +25,10 @@ data "aws_iam_policy_document" "key" {
   }
 
   dynamic "statement" {
-    for_each = length(var.service_principals) > 0 ? [1] : []
+    for_each = var.cloudwatch_logs ? [1] : []
 
     content {
-      sid = "AllowAwsServicesOfThisAccount"
+      sid = "CloudWatchLogsOfThisAccount"
       actions = [
         "kms:Encrypt*",
         "kms:Decrypt*",
@@ -38,13 +40,28 @@ data "aws_iam_policy_document" "key" {
 
       principals {
         type        = "Service"
-        identifiers = var.service_principals
+        identifiers = ["logs.${data.aws_region.current.region}.amazonaws.com"]
       }
 
       condition {
-        test     = "StringEquals"
-        variable = "aws:SourceAccount"
-        values   = [data.aws_caller_identity.current.account_id]
+        test     = "ArnLike"
+        variable = "kms:EncryptionContext:aws:logs:arn"
+        values   = ["arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:log-group:*"]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.service_principals) > 0 ? [1] : []
+
+    content {
+      sid       = "AwsServicePublishers"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+      resources = ["*"]
+
+      principals {
+        type        = "Service"
+        identifiers = var.service_principals
       }
     }
   }

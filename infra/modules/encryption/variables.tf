@@ -13,8 +13,14 @@ variable "description" {
   type        = string
 }
 
+variable "cloudwatch_logs" {
+  description = "Let CloudWatch Logs of this region encrypt log groups of this account with the key."
+  type        = bool
+  default     = false
+}
+
 variable "service_principals" {
-  description = "AWS service principals (e.g. logs.us-east-1.amazonaws.com) allowed to use the key for encryption in this account."
+  description = "Other AWS service principals that publish encrypted data with the key, e.g. cloudwatch.amazonaws.com for alarms to an encrypted SNS topic."
   type        = list(string)
   default     = []
 }

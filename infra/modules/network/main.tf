@@ -1,5 +1,3 @@
-data "aws_region" "current" {}
-
 locals {
   azs = var.availability_zones
 
@@ -12,10 +10,10 @@ locals {
 module "flow_log_key" {
   source = "../encryption"
 
-  alias              = "${var.name}/vpc-flow-logs"
-  description        = "VPC flow logs of ${var.name}"
-  service_principals = ["logs.${data.aws_region.current.region}.amazonaws.com"]
-  tags               = var.tags
+  alias           = "${var.name}/vpc-flow-logs"
+  description     = "VPC flow logs of ${var.name}"
+  cloudwatch_logs = true
+  tags            = var.tags
 }
 
 module "vpc" {
