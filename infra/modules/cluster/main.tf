@@ -45,6 +45,12 @@ module "eks" {
   name               = var.name
   kubernetes_version = var.kubernetes_version
 
+  # At the end of standard support EKS upgrades the control plane instead of billing extended
+  # support (six times the hourly price); docs/cost.md assumes standard support.
+  upgrade_policy = {
+    support_type = "STANDARD"
+  }
+
   vpc_id                   = var.vpc_id
   subnet_ids               = var.subnet_ids
   control_plane_subnet_ids = var.subnet_ids
