@@ -1,0 +1,188 @@
+"""Ingest throughput of the real service over loopback, against a minimal FastAPI baseline.
+
+The service runs as `detection-api serve` (one process, as `inv serve` runs it) on a fresh
+SQLite file and on a fresh PostgreSQL database; a closed-loop load generator holds a fixed
+number of connections open: the single endpoint at 1, 16 and 64 connections, the batch
+endpoint with batches of 100 at 4 connections. The baseline app (pydantic validation + one
+SQLite insert per request, same uvicorn setup) takes the same load in the same run, and each
+figure is also given as a ratio to it. The floors are the issue's, for 2 cores and SQLite.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+from detection_ops.bench import servers
+from detection_ops.bench.load import (
+    WRK_INSTALL,
+    Generator,
+    Load,
+    LoadResult,
+    batch_load,
+    pick_generator,
+    run_load,
+    single_load,
+)
+
+SINGLE_CONNECTIONS = (1, 16, 64)
+BATCH_ITEMS, BATCH_CONNECTIONS = 100, 4
+FLOOR_SINGLE_PER_SECOND, FLOOR_P99_MS, FLOOR_BATCH_PER_SECOND = 1_000.0, 50.0, 5_000.0
+
+
+@dataclass(frozen=True)
+class Row:
+    target: str  # "sqlite", "postgresql" or "baseline"
+    result: LoadResult
+    baseline: LoadResult | None  # the baseline at the same number of connections
+
+    @property
+    def ratio(self) -> float | None:
+        if self.baseline is None or not self.baseline.detections_per_second:
+            return None
+        return self.result.detections_per_second / self.baseline.detections_per_second
+
+    @property
+    def floor(self) -> str:
+        """The issue's floors apply to the service on SQLite."""
+        if self.target != "sqlite":
+            return ""
+        load, result = self.result.load, self.result
+        if load.items > 1:
+            ok = result.detections_per_second >= FLOOR_BATCH_PER_SECOND and not result.errors
+            return _verdict(ok, f">= {FLOOR_BATCH_PER_SECOND:,.0f}/s")
+        if load.connections == 16:
+            ok = (
+                result.detections_per_second >= FLOOR_SINGLE_PER_SECOND
+                and result.p99_ms <= FLOOR_P99_MS
+                and not result.errors
+            )
+            return _verdict(ok, f">= {FLOOR_SINGLE_PER_SECOND:,.0f}/s, p99 <= {FLOOR_P99_MS:.0f} ms")
+        if load.connections == 64:
+            return _verdict(result.errors == 0, "no errors")
+        return ""
+
+
+def _verdict(ok: bool, goal: str) -> str:
+    return f"{'met' if ok else 'MISSED'} ({goal})"
+
+
+def loads(seconds: float) -> list[Load]:
+    singles = [single_load(connections, seconds) for connections in SINGLE_CONNECTIONS]
+    return [*singles, batch_load(BATCH_ITEMS, BATCH_CONNECTIONS, seconds)]
+
+
+def baseline_loads(seconds: float) -> list[Load]:
+    """The baseline has no batch endpoint: it takes single requests at every connection count."""
+    counts = sorted({*SINGLE_CONNECTIONS, BATCH_CONNECTIONS})
+    return [single_load(connections, seconds) for connections in counts]
+
+
+def measure_server(
+    server: servers.ServerProcess, plan: list[Load], generator: Generator, workdir: Path
+) -> list[LoadResult]:
+    warm_up(server.url, plan)
+    results = []
+    for load in plan:
+        results.append(run_load(server.url, load, generator, workdir))
+        server.check_running()
+    return results
+
+
+def warm_up(url: str, plan: list[Load]) -> None:
+    """Imports, caches and connection pools warm before anything is timed."""
+    headers = {**servers.AUTH, "Content-Type": "application/json"}
+    with httpx.Client(base_url=url, timeout=30.0) as client:
+        for load in plan:
+            for _ in range(3):
+                client.post(load.path, content=load.body, headers=headers).raise_for_status()
+
+
+def available_stores(console: Console, stores: tuple[str, ...]) -> list[str]:
+    """The stores to measure; PostgreSQL is left out (and said so) when it is not reachable."""
+    found = [store for store in stores if store != "postgresql"]
+    if "postgresql" in stores:
+        if problem := servers.postgres_reachable():
+            console.print(f"[yellow]skipping PostgreSQL: {problem}[/yellow]")
+        else:
+            found.append("postgresql")
+    return found
+
+
+def measure(
+    console: Console,
+    *,
+    seconds: float,
+    generator: Generator,
+    stores: tuple[str, ...] = ("sqlite", "postgresql"),
+) -> list[Row]:
+    """Baseline first, then the service on each store; rows in table order."""
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+        workdir = Path(tmp)
+        with servers.baseline(workdir) as base:
+            base_results = measure_server(base, baseline_loads(seconds), generator, workdir)
+        by_connections = {result.load.connections: result for result in base_results}
+        rows = [Row("baseline", result, None) for result in base_results]
+        for store in available_stores(console, stores):
+            with _database(store, workdir) as url, servers.service(url, workdir) as server:
+                results = measure_server(server, loads(seconds), generator, workdir)
+            rows += [Row(store, r, by_connections.get(r.load.connections)) for r in results]
+        return rows
+
+
+@contextmanager
+def _database(store: str, workdir: Path) -> Iterator[str]:
+    if store == "postgresql":
+        with servers.postgres_database() as url:
+            yield url
+    else:
+        yield servers.sqlite_url(workdir, f"{store}.db")
+
+
+def table(rows: list[Row], generator: Generator) -> Table:
+    view = Table(title=f"Ingest over loopback ({generator}, closed loop, fixed connections)")
+    for column in ("server", "endpoint", "conns", "detections/s", "p50 ms", "p99 ms", "errors",
+                   "vs baseline", "floor", "load avg"):  # fmt: skip
+        view.add_column(column, justify="left" if column in {"server", "floor"} else "right")
+    for row in rows:
+        r = row.result
+        endpoint = "single" if r.load.items == 1 else f"batch x{r.load.items}"
+        view.add_row(
+            "baseline app" if row.target == "baseline" else f"service/{row.target}",
+            endpoint,
+            str(r.load.connections),
+            f"{r.detections_per_second:,.0f}",
+            f"{r.p50_ms:.1f}",
+            f"{r.p99_ms:.1f}",
+            str(r.errors),
+            f"{row.ratio:.2f}x" if row.ratio is not None else "",
+            row.floor,
+            r.load_average,
+        )
+    return view
+
+
+def run(
+    console: Console,
+    quick: bool = False,
+    *,
+    generator: str = "auto",
+    stores: tuple[str, ...] = ("sqlite", "postgresql"),
+) -> list[Row]:
+    chosen = pick_generator(generator)
+    if chosen == "httpx":
+        console.print(
+            "[yellow]wrk not found: using the asyncio httpx client, which shares the cores with "
+            f"the server (figures are lower bounds). Install wrk: {WRK_INSTALL}[/yellow]"
+        )
+    rows = measure(console, seconds=1.0 if quick else 10.0, generator=chosen, stores=stores)
+    console.print(table(rows, chosen))
+    return rows
+
