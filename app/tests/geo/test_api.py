@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from detection_api.geo import (
@@ -16,9 +17,11 @@ from detection_api.geo import (
     GeoConfig,
     GeoInputError,
     Observation,
+    ObservationBatch,
     Refusal,
     Sigmas,
     solve,
+    solve_batch,
 )
 
 CAMERA = CameraIntrinsics.from_sensor(4000, 3000, 8.8, 13.2, 8.8)
@@ -107,3 +110,143 @@ def test_camera_below_the_given_terrain_is_refused() -> None:
 
 def test_every_refusal_has_a_reason() -> None:
     assert all(refusal.reason for refusal in Refusal)
+
+
+@pytest.mark.parametrize(
+    ("observation", "field"),
+    [
+        (replace(CENTRE, camera=replace(CAMERA, image_width=0)), "camera.image_width"),
+        (replace(CENTRE, camera=replace(CAMERA, image_height=100_001)), "camera.image_height"),
+        (replace(CENTRE, camera=replace(CAMERA, cx=-1.0)), "camera.cx"),
+        (
+            replace(CENTRE, camera=replace(CAMERA, distortion=Distortion(p2=10.5))),
+            "camera.distortion.p2",
+        ),
+        (replace(CENTRE, pose=replace(POSE, lat=90.0)), "pose.lat"),
+        (replace(CENTRE, pose=replace(POSE, lon=-180.01)), "pose.lon"),
+        (replace(CENTRE, pose=replace(POSE, alt=100_001.0)), "pose.alt"),
+        (replace(CENTRE, pose=replace(POSE, alt=-1_001.0)), "pose.alt"),
+        (replace(CENTRE, pose=replace(POSE, pitch=True)), "pose.pitch"),  # type: ignore[arg-type]
+        (replace(CENTRE, sigmas=Sigmas(pitch_deg=45.5)), "uncertainty.pitch_deg"),
+        (replace(CENTRE, sigmas=Sigmas(pixel=1_000.5)), "uncertainty.pixel"),
+        (replace(CENTRE, sigmas=Sigmas(horizontal_m=math.nan)), "uncertainty.horizontal_m"),
+        (replace(CENTRE, terrain_height_m=10_000.5), "terrain.height_m"),
+    ],
+)
+def test_every_limit_is_enforced(observation: Observation, field: str) -> None:
+    with pytest.raises(GeoInputError) as caught:
+        solve([observation], GeoConfig())
+    assert caught.value.field == field
+    assert caught.value.index == 0
+
+
+@pytest.mark.parametrize(
+    "sensor",
+    [
+        {"sensor_width_mm": 0.0},
+        {"sensor_height_mm": -1.0},
+        {"image_width": 0},
+    ],
+)
+def test_from_sensor_checks_every_input(sensor: dict[str, float]) -> None:
+    arguments = {
+        "image_width": 4000,
+        "image_height": 3000,
+        "focal_length_mm": 8.8,
+        "sensor_width_mm": 13.2,
+        "sensor_height_mm": 8.8,
+        **sensor,
+    }
+    with pytest.raises(GeoInputError) as caught:
+        CameraIntrinsics.from_sensor(**arguments)  # type: ignore[arg-type]
+    assert caught.value.field == f"camera.{next(iter(sensor))}"
+
+
+def test_limits_at_the_edge_are_accepted() -> None:
+    edge = replace(
+        CENTRE,
+        pixel_x=4000.0,
+        pixel_y=0.0,
+        pose=replace(POSE, yaw=-360.0, roll=-180.0, lon=180.0),
+        sigmas=Sigmas(yaw_deg=0.0),
+    )
+    [solution] = solve([edge], GeoConfig())
+    assert solution.depression_deg is not None
+
+
+def test_min_depression_is_configurable() -> None:
+    observation = replace(CENTRE, pose=replace(POSE, pitch=-8.0))
+    [default] = solve([observation], GeoConfig())
+    [strict] = solve([observation], GeoConfig(min_depression_deg=10.0))
+    assert default.refusal is None
+    assert strict.refusal is Refusal.BELOW_MIN_DEPRESSION
+    assert strict.depression_deg == pytest.approx(8.0)
+
+
+def test_ray_beyond_the_horizon_from_high_altitude_is_refused() -> None:
+    # From 100 km up the horizon is ~10 deg down: a 5 deg ray passes above the Earth.
+    high = replace(CENTRE, pose=replace(POSE, alt=100_000.0, pitch=-5.0))
+    [solution] = solve([high], GeoConfig())
+    assert solution.refusal is Refusal.NO_INTERSECTION
+
+
+def test_one_sigma_above_the_horizon_is_unbounded() -> None:
+    # 3 deg down with a 5 deg pitch sigma: the +1 sigma ray points at the sky.
+    shaky = replace(CENTRE, pose=replace(POSE, pitch=-3.0), sigmas=Sigmas(pitch_deg=5.0))
+    [solution] = solve([shaky], GeoConfig())
+    assert solution.refusal is Refusal.UNBOUNDED_UNCERTAINTY
+    assert solution.flag is Flag.RED
+    [position_only] = solve([shaky], GeoConfig(), with_uncertainty=False)
+    assert position_only.refusal is None
+
+
+def test_without_uncertainty_the_flag_is_red() -> None:
+    [solution] = solve([CENTRE], GeoConfig(), with_uncertainty=False)
+    assert solution.lat is not None
+    assert solution.ce90_m is None
+    assert solution.category is None
+    assert solution.flag is Flag.RED
+
+
+def test_default_sigmas_come_from_the_config() -> None:
+    tight = GeoConfig(default_sigmas=Sigmas(yaw_deg=0.5, pitch_deg=0.2, horizontal_m=0.5))
+    [loose] = solve([CENTRE], GeoConfig())
+    [precise] = solve([CENTRE], tight)
+    assert loose.ce90_m is not None
+    assert precise.ce90_m is not None
+    assert precise.ce90_m < loose.ce90_m
+
+
+def test_non_finite_rows_of_a_numeric_batch_are_refused_alone() -> None:
+    batch = ObservationBatch.from_observations([CENTRE, CENTRE, CENTRE], GeoConfig())
+    yaw = batch.yaw.copy()
+    yaw[1] = math.inf
+    pixel_y = batch.pixel_y.copy()
+    pixel_y[2] = math.nan
+    result = solve_batch(replace(batch, yaw=yaw, pixel_y=pixel_y), GeoConfig())
+    assert [result.solution(i).refusal for i in range(3)] == [
+        None,
+        Refusal.NON_FINITE,
+        Refusal.NON_FINITE,
+    ]
+    assert np.isnan(result.lat[1:]).all()
+    assert np.isfinite(result.ce90_m[0])
+
+
+def test_batch_arrays_must_agree_in_length() -> None:
+    batch = ObservationBatch.from_observations([CENTRE, CENTRE], GeoConfig())
+    with pytest.raises(GeoInputError) as caught:
+        replace(batch, yaw=batch.yaw[:1])
+    assert caught.value.field == "yaw"
+
+
+def test_solution_geometry_fields() -> None:
+    [solution] = solve([CENTRE], GeoConfig())
+    assert solution.ellipse_semi_major_m is not None
+    assert solution.ellipse_semi_minor_m is not None
+    assert solution.ellipse_orientation_deg is not None
+    assert solution.ellipse_semi_major_m >= solution.ellipse_semi_minor_m
+    assert 0.0 <= solution.ellipse_orientation_deg < 180.0
+    assert solution.le90_m is not None
+    assert solution.le_sigma_m == pytest.approx(solution.le90_m / 1.6449, rel=1e-4)
+    assert solution.category is not None

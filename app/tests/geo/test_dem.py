@@ -18,6 +18,7 @@ import rasterio
 from rasterio.transform import from_origin
 
 from detection_api.geo import (
+    SIGMA_COLUMNS,
     Datum,
     Dem,
     DemFileError,
@@ -27,7 +28,7 @@ from detection_api.geo import (
     solve_batch,
 )
 from detection_api.geo.datum import undulation
-from detection_api.geo.synthetic import Scenes, SceneSpec, make_scenes
+from detection_api.geo.synthetic import Scenes, SceneSpec, add_noise, make_scenes, select
 
 LAT_NORTH, LON_WEST, POST_DEG = 46.05, 7.0, 0.0002
 ROWS, COLS = 251, 301
@@ -240,3 +241,54 @@ def test_projected_rasters_are_rejected(tmp_path: Path) -> None:
         target.write(np.zeros((2, 2), dtype=np.float32), 1)
     with pytest.raises(DemFileError, match="EPSG:4326"):
         load_dem(path)
+
+
+def test_explicit_terrain_height_wins_over_the_dem(slope_dem: Dem) -> None:
+    scenes = scenes_on(
+        slope_surface,
+        np.array([46.025]),
+        np.array([7.03]),
+        depression=np.array([45.0]),
+        azimuth=np.array([200.0]),
+        agl=np.array([150.0]),
+    )
+    on_plane = replace(scenes.batch, terrain_given=np.ones(1, dtype=bool))
+    plane = solve_batch(on_plane, GeoConfig(), slope_dem, with_uncertainty=False)
+    on_dem = solve_batch(scenes.batch, GeoConfig(), slope_dem, with_uncertainty=False)
+    assert horizontal_error(scenes, plane)[0] < 0.01
+    assert horizontal_error(scenes, on_dem)[0] < 0.01
+    raised = replace(on_plane, terrain_height=on_plane.terrain_height + 20.0)
+    moved = solve_batch(raised, GeoConfig(), slope_dem, with_uncertainty=False)
+    assert horizontal_error(scenes, moved)[0] > 15.0  # the plane, not the DEM, was used
+
+
+@pytest.mark.slow
+def test_ce90_on_a_dem_is_calibrated(slope_dem: Dem) -> None:
+    """10,000 noisy looks at a point on the slope; the DEM itself is exact (terrain sigma 0)."""
+    scenes = scenes_on(
+        slope_surface,
+        np.array([46.025]),
+        np.array([7.03]),
+        depression=np.array([35.0]),
+        azimuth=np.array([250.0]),
+        agl=np.array([200.0]),
+    )
+    sigmas = scenes.batch.sigmas.copy()
+    sigmas[:, SIGMA_COLUMNS.index("terrain_m")] = 0.0
+    exact = replace(scenes.batch, sigmas=sigmas)
+    trials = 10_000
+    noisy = add_noise(select(exact, np.zeros(trials, dtype=np.intp)), np.random.default_rng(4))
+    result = solve_batch(noisy, GeoConfig(), slope_dem)
+    solved = result.refusal == 0
+    assert solved.mean() > 0.99
+    east, north, _ = pymap3d.geodetic2enu(
+        result.lat[solved],
+        result.lon[solved],
+        result.hae[solved],
+        scenes.target_lat[0],
+        scenes.target_lon[0],
+        scenes.target_hae[0],
+    )
+    coverage = np.mean(np.hypot(east, north) <= result.ce90_m[solved])
+    print(f"DEM calibration: CE90 coverage {coverage:.3f}")
+    assert 0.87 <= coverage <= 0.93

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pymap3d
 import pytest
@@ -99,45 +101,26 @@ def as_observation(scenes: Scenes) -> Observation:
     )
 
 
-@settings(max_examples=150, deadline=None)
-@given(
-    lat=st.floats(-80.0, 80.0),
-    lon=st.floats(-180.0, 180.0),
-    terrain=st.floats(-100.0, 4000.0),
-    agl=st.floats(30.0, 3000.0),
-    depression=st.floats(5.0, 90.0),
-    azimuth=st.floats(0.0, 360.0),
-    roll=st.floats(-30.0, 30.0),
-    msl=st.booleans(),
-    k1=st.floats(-0.3, 0.1),
-    pixel=st.tuples(st.floats(0.1, 0.9), st.floats(0.1, 0.9)),
+ENVELOPE = st.fixed_dictionaries(
+    {
+        "lat": st.floats(-80.0, 80.0),
+        "lon": st.floats(-180.0, 180.0),
+        "terrain": st.floats(-100.0, 4000.0),
+        "agl": st.floats(30.0, 3000.0),
+        "depression": st.floats(5.0, 90.0),
+        "azimuth": st.floats(0.0, 360.0),
+        "roll": st.floats(-30.0, 30.0),
+        "msl": st.booleans(),
+        "k1": st.floats(-0.3, 0.1),
+        "pixel": st.tuples(st.floats(0.1, 0.9), st.floats(0.1, 0.9)),
+    }
 )
-def test_single_observation_through_the_public_api(
-    *,
-    lat: float,
-    lon: float,
-    terrain: float,
-    agl: float,
-    depression: float,
-    azimuth: float,
-    roll: float,
-    msl: bool,
-    k1: float,
-    pixel: tuple[float, float],
-) -> None:
-    spec = single_spec(
-        lat=lat,
-        lon=lon,
-        terrain=terrain,
-        agl=agl,
-        depression=depression,
-        azimuth=azimuth,
-        roll=roll,
-        msl=msl,
-        k1=k1,
-        pixel=pixel,
-    )
-    scenes = make_scenes(spec)
+
+
+@settings(max_examples=150, deadline=None)
+@given(params=ENVELOPE)
+def test_single_observation_through_the_public_api(params: dict[str, Any]) -> None:
+    scenes = make_scenes(single_spec(**params))
     if not len(scenes.batch):
         return  # no camera attitude puts this pixel on the target (pitch beyond +-90)
     [solution] = solve([as_observation(scenes)], GeoConfig(), with_uncertainty=False)
