@@ -3,10 +3,8 @@ outages, the stale policies and the blue/green gate."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +13,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from detection_api.store.schema import audit_events, outbox
-from detection_api.taksink import TakSink
+
+from .conftest import ThreadedSink, wait_until
 
 Body = Callable[..., dict[str, Any]]
 FAST = {
@@ -23,53 +22,6 @@ FAST = {
     "delivery_backoff_max_seconds": 0.5,
     "delivery_send_timeout_seconds": 3.0,
 }
-
-
-class ThreadedSink:
-    """A TakSink in its own event loop thread, stoppable and restartable from the test."""
-
-    def __init__(self, **options: Any) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.sink = TakSink(**options)
-
-    def call(self, coroutine: Coroutine[Any, Any, Any], timeout: float = 10) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
-
-    def start(self) -> None:
-        self.call(self.sink.start())
-
-    def stop(self) -> None:
-        self.call(self.sink.stop())
-
-    @property
-    def url(self) -> str:
-        return self.sink.url
-
-    def uids(self) -> list[str]:
-        return list(self.sink.uids)
-
-    def close(self) -> None:
-        self.stop()
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-
-
-@pytest.fixture
-def sink() -> Iterator[ThreadedSink]:
-    threaded = ThreadedSink()
-    threaded.start()
-    yield threaded
-    threaded.close()
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
 
 
 def states(client: TestClient) -> list[str]:
