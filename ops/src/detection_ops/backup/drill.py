@@ -42,10 +42,16 @@ class DrillSource:
     detection_ids: list[str]
 
 
-def seed(database_url: str, count: int) -> list[str]:
-    """Ingest `count` detections through the real service; their outbox rows stay pending."""
-    # A TAK destination nobody listens on: the rows stay pending, as after an outage.
-    down = {"DETECTION_API_TAK_DESTINATIONS": f"tcp://127.0.0.1:{free_port()}"}
+def seed(database_url: str, count: int, tak_port: int | None = None) -> list[str]:
+    """Ingest `count` detections through the real service; their outbox rows stay pending.
+
+    The TAK destination is a port nobody listens on (as during an outage); retries back off
+    at most a second, so the rows are due again soon after a restore.
+    """
+    down = {
+        "DETECTION_API_TAK_DESTINATIONS": f"tcp://127.0.0.1:{tak_port or free_port()}",
+        "DETECTION_API_DELIVERY_BACKOFF_MAX_SECONDS": "1",
+    }
     ids = []
     with (
         serving(database_url, down, timeout=60) as service,

@@ -4,9 +4,9 @@ service up, wait for /readyz, check rows against the manifest, and report RTO an
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,9 +25,11 @@ from detection_ops.backup.store import BackupStore
 from detection_ops.backup.verify import fetch_verified, require_same_tables
 from detection_ops.deploy.steps import OperatorError, Steps
 
-# Tables the running service may legitimately change (a migration, the dev key) are excluded
-# from the final count; their exact content was checked right after the restore.
-DATA_TABLES = ("detections", "outbox", "audit_events")
+# Checked once the service is up. Tables it may legitimately change (a migration, the dev key)
+# are left out: their exact content was compared right after the restore. The audit log is
+# append-only, so a running service (its delivery worker) may only have added to it.
+EXACT_TABLES = ("detections", "outbox")
+APPEND_ONLY_TABLES = ("audit_events",)
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class RestoreTarget:
     database_name: str | None = None  # name of the new database (default <db>_restored_<id>)
     sqlite_path: Path | None = None  # where the SQLite queue goes (default: the configured path)
     ready_timeout: float = 120.0
+    service_env: Mapping[str, str] = field(default_factory=dict)  # e.g. TAK destinations
 
 
 @dataclass(frozen=True)
@@ -54,11 +57,18 @@ def _migrate(url: str) -> None:
 
 
 def _require_rows(manifest: Manifest, actual: dict[str, TableState], where: str) -> None:
-    wanted = {name: manifest.tables[name].rows for name in DATA_TABLES}
-    got = {name: actual[name].rows for name in DATA_TABLES}
-    if wanted != got:
+    problems = [
+        f"{name}: {actual[name].rows} rows, the backup has {manifest.tables[name].rows}"
+        for name in EXACT_TABLES
+        if actual[name].rows != manifest.tables[name].rows
+    ] + [
+        f"{name}: {actual[name].rows} rows, fewer than the backup's {manifest.tables[name].rows}"
+        for name in APPEND_ONLY_TABLES
+        if actual[name].rows < manifest.tables[name].rows
+    ]
+    if problems:
         raise OperatorError(
-            f"{where} row counts {got} differ from backup {manifest.backup_id} {wanted}",
+            f"{where} differs from backup {manifest.backup_id}: {'; '.join(problems)}",
             "stop: the restore is incomplete; restore again or pick an earlier backup",
         )
 
@@ -137,7 +147,9 @@ def restore(
     assert service_url is not None  # noqa: S101 - at least one kind was restored
     with ExitStack() as stack:
         with steps.step("bring the service up and wait for /readyz"):
-            service = stack.enter_context(serving(service_url, {}, target.ready_timeout))
+            service = stack.enter_context(
+                serving(service_url, target.service_env, target.ready_timeout)
+            )
         ready_at = datetime.now(UTC)
         with steps.step("check row counts against the manifest"):
             _check_rows(manifests, database_url, sqlite_target)
