@@ -233,6 +233,15 @@ def test_non_finite_rows_of_a_numeric_batch_are_refused_alone() -> None:
     assert np.isfinite(result.ce90_m[0])
 
 
+def test_degenerate_numeric_camera_is_refused_as_non_finite() -> None:
+    batch = ObservationBatch.from_observations([CENTRE, CENTRE], GeoConfig())
+    intrinsics = batch.intrinsics.copy()
+    intrinsics[1, 0] = 0.0  # fx = 0 bypasses validation on the numeric path
+    result = solve_batch(replace(batch, intrinsics=intrinsics), GeoConfig())
+    assert result.solution(0).refusal is None
+    assert result.solution(1).refusal is Refusal.NON_FINITE
+
+
 def test_batch_arrays_must_agree_in_length() -> None:
     batch = ObservationBatch.from_observations([CENTRE, CENTRE], GeoConfig())
     with pytest.raises(GeoInputError) as caught:

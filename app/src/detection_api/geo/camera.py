@@ -69,8 +69,9 @@ def pixel_rays(
     iterative undistortion.
     """
     fx, fy, cx, cy = intrinsics.T
-    x = (pixel_x - cx) / fx
-    y = (pixel_y - cy) / fy
+    with np.errstate(divide="ignore", invalid="ignore"):  # zero focal: NaN, refused later
+        x = (pixel_x - cx) / fx
+        y = (pixel_y - cy) / fy
     if distorted.any():
         x, y = x.copy(), y.copy()
         x[distorted], y[distorted] = undistort(x[distorted], y[distorted], coefficients[distorted])

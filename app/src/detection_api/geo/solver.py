@@ -69,6 +69,8 @@ def _angle_refusals(depression: FloatArray, config: GeoConfig) -> IntArray:
     refusal = np.zeros(depression.shape, dtype=np.int8)
     refusal[depression < config.min_depression_deg] = REFUSAL_CODE[Refusal.BELOW_MIN_DEPRESSION]
     refusal[depression <= 0.0] = REFUSAL_CODE[Refusal.ABOVE_HORIZON]
+    # e.g. a zero focal length in a numeric batch: no direction at all
+    refusal[~np.isfinite(depression)] = REFUSAL_CODE[Refusal.NON_FINITE]
     return refusal
 
 
