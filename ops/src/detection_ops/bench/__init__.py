@@ -16,6 +16,8 @@ from rich.console import Console
 #: flag name -> (module, help). Add a line here to register a new benchmark.
 BENCHMARKS: dict[str, tuple[str, str]] = {
     "geo": ("detection_ops.bench.geo", "geolocation engine throughput (rays/s)"),
+    "ingest": ("detection_ops.bench.ingest", "service ingest over loopback vs a FastAPI baseline"),
+    "delivery": ("detection_ops.bench.delivery", "TAK drain rate and accepted -> TAK latency"),
 }
 
 

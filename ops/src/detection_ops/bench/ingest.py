@@ -11,8 +11,6 @@ figure is also given as a ratio to it. The floors are the issue's, for 2 cores a
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,7 +62,9 @@ class Row:
                 and result.p99_ms <= FLOOR_P99_MS
                 and not result.errors
             )
-            return _verdict(ok, f">= {FLOOR_SINGLE_PER_SECOND:,.0f}/s, p99 <= {FLOOR_P99_MS:.0f} ms")
+            return _verdict(
+                ok, f">= {FLOOR_SINGLE_PER_SECOND:,.0f}/s, p99 <= {FLOOR_P99_MS:.0f} ms"
+            )
         if load.connections == 64:
             return _verdict(result.errors == 0, "no errors")
         return ""
@@ -105,17 +105,6 @@ def warm_up(url: str, plan: list[Load]) -> None:
                 client.post(load.path, content=load.body, headers=headers).raise_for_status()
 
 
-def available_stores(console: Console, stores: tuple[str, ...]) -> list[str]:
-    """The stores to measure; PostgreSQL is left out (and said so) when it is not reachable."""
-    found = [store for store in stores if store != "postgresql"]
-    if "postgresql" in stores:
-        if problem := servers.postgres_reachable():
-            console.print(f"[yellow]skipping PostgreSQL: {problem}[/yellow]")
-        else:
-            found.append("postgresql")
-    return found
-
-
 def measure(
     console: Console,
     *,
@@ -130,20 +119,11 @@ def measure(
             base_results = measure_server(base, baseline_loads(seconds), generator, workdir)
         by_connections = {result.load.connections: result for result in base_results}
         rows = [Row("baseline", result, None) for result in base_results]
-        for store in available_stores(console, stores):
-            with _database(store, workdir) as url, servers.service(url, workdir) as server:
+        for store in servers.available_stores(stores, console.print):
+            with servers.database(store, workdir) as url, servers.service(url, workdir) as server:
                 results = measure_server(server, loads(seconds), generator, workdir)
             rows += [Row(store, r, by_connections.get(r.load.connections)) for r in results]
         return rows
-
-
-@contextmanager
-def _database(store: str, workdir: Path) -> Iterator[str]:
-    if store == "postgresql":
-        with servers.postgres_database() as url:
-            yield url
-    else:
-        yield servers.sqlite_url(workdir, f"{store}.db")
 
 
 def table(rows: list[Row], generator: Generator) -> Table:
@@ -185,4 +165,3 @@ def run(
     rows = measure(console, seconds=1.0 if quick else 10.0, generator=chosen, stores=stores)
     console.print(table(rows, chosen))
     return rows
-

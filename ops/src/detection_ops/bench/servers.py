@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -175,6 +175,27 @@ def postgres_database(url: str = POSTGRES_URL) -> Iterator[str]:
             admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+
+
+def available_stores(stores: Sequence[str], say: Callable[[str], object]) -> list[str]:
+    """The stores to measure; PostgreSQL is left out (and `say` why) when it is not reachable."""
+    found = [store for store in stores if store != "postgresql"]
+    if "postgresql" in stores:
+        if problem := postgres_reachable():
+            say(f"skipping PostgreSQL: {problem}")
+        else:
+            found.append("postgresql")
+    return found
+
+
+@contextlib.contextmanager
+def database(store: str, workdir: Path) -> Iterator[str]:
+    """A fresh database of the named store ("sqlite" or "postgresql"); yields its URL."""
+    if store == "postgresql":
+        with postgres_database() as url:
+            yield url
+    else:
+        yield sqlite_url(workdir, f"{store}-{uuid.uuid4().hex[:8]}.db")
 
 
 def _libpq(url: str) -> str:
