@@ -68,3 +68,48 @@ def apply(c: Context, env: str) -> None:  # noqa: ARG001 - runs in-process
 
     if code := main(["apply", "--env", env]):
         raise Exit(code=code)
+
+
+@task(
+    help={"env": "dev, staging, production or an edge node name", "no_verify": "no restore check"}
+)
+def backup(c: Context, env: str, no_verify: bool = False) -> None:  # noqa: ARG001 - in-process
+    """Back up PostgreSQL and the SQLite queue to the KMS-encrypted bucket, then verify them."""
+    from detection_ops.backup.__main__ import main  # noqa: PLC0415 - keeps `inv --list` fast
+
+    if code := main(["backup", "--env", env, *(["--no-verify"] if no_verify else [])]):
+        raise Exit(code=code)
+
+
+@task(
+    help={
+        "env": "dev, staging, production or an edge node name",
+        "backup": "backup id or `latest`",
+        "in_place": "overwrite the configured database instead of restoring into a new one",
+        "target_database": "name of the new database",
+    }
+)
+def restore(
+    c: Context,  # noqa: ARG001 - runs in-process
+    env: str,
+    backup: str = "latest",
+    in_place: bool = False,
+    target_database: str = "",
+) -> None:
+    """Restore a backup, bring the service up, check rows, and write the DR report."""
+    from detection_ops.backup.__main__ import main  # noqa: PLC0415 - keeps `inv --list` fast
+
+    args = ["restore", "--env", env, "--backup", backup]
+    args += ["--in-place"] if in_place else []
+    args += ["--target-database", target_database] if target_database else []
+    if code := main(args):
+        raise Exit(code=code)
+
+
+@task(name="dr-drill", help={"detections": "detections ingested into each source database"})
+def dr_drill(c: Context, detections: int = 20) -> None:  # noqa: ARG001 - runs in-process
+    """Backup -> destroy -> restore -> ready on this machine; prints the RTO/RPO report."""
+    from detection_ops.backup.__main__ import main  # noqa: PLC0415 - keeps `inv --list` fast
+
+    if code := main(["dr-drill", "--detections", str(detections)]):
+        raise Exit(code=code)
