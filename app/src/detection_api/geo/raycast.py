@@ -40,6 +40,23 @@ def raised_ellipsoid_hit(
     return distance, qc <= 0.0
 
 
+def raised_height_through(points: FloatArray, hae: FloatArray) -> FloatArray:
+    """The h whose raised ellipsoid (a + h, b + h) passes exactly through each ECEF point.
+
+    Within centimetres of the point's geodetic height `hae`, which starts the Newton steps.
+    Perturbed rays cast onto this surface need no geodetic refinement.
+    """
+    rho2 = points[:, 0] ** 2 + points[:, 1] ** 2
+    z2 = points[:, 2] ** 2
+    height = hae.copy()
+    for _ in range(3):
+        big, small = WGS84_A + height, WGS84_B + height
+        residual = rho2 / big**2 + z2 / small**2 - 1.0
+        slope = -2.0 * rho2 / big**3 - 2.0 * z2 / small**3
+        height = height - residual / slope
+    return height
+
+
 def geodetic(points: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Latitude, longitude (degrees) and HAE of ECEF points (N, 3)."""
     lat, lon, hae = pymap3d.ecef2geodetic(points[:, 0], points[:, 1], points[:, 2])

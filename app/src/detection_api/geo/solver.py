@@ -137,8 +137,10 @@ def solve_batch(
         solved = np.flatnonzero(refusal == 0)
         accuracy = propagate(
             rays.take(solved),
+            points[solved],
             lat=lat[solved],
             lon=lon[solved],
+            hae=hae[solved],
             caster=cast,
             config=config,
             dem=dem,

@@ -28,6 +28,7 @@ from detection_api.geo.batch import SIGMA_COLUMNS
 from detection_api.geo.dem import Dem
 from detection_api.geo.frames import ecef_from_camera, ecef_from_ned, enu_axes, rotate, to_enu
 from detection_api.geo.model import GeoConfig
+from detection_api.geo.raycast import raised_height_through
 from detection_api.geo.rays import CastInputs, RayInputs
 
 #: The perturbed inputs and the sigma (a `Sigmas` field) each is moved by, in row order.
@@ -44,8 +45,10 @@ PERTURBED_INPUTS = (
 )
 #: Rows per observation in the perturbed cast: the nominal ray, then + and - per input.
 COPIES = 1 + 2 * len(PERTURBED_INPUTS)
-#: Newton steps on the perturbed plane hits: displacements need centimetres, not millimetres.
-PERTURBED_REFINE_ITERATIONS = 1
+#: Perturbed plane rays are cast on the raised ellipsoid through the nominal hit point, with no
+#: geodetic refinement: over the few hundred metres of a displacement it stays within
+#: centimetres of the terrain height surface (and of the geoid's slope for MSL terrain).
+PERTURBED_REFINE_ITERATIONS = 0
 
 
 class Caster(Protocol):
@@ -109,8 +112,11 @@ def _directions(rays: RayInputs, steps: dict[str, FloatArray]) -> FloatArray:
     return np.concatenate(blocks)
 
 
-def _cast_inputs(rays: RayInputs, steps: dict[str, FloatArray]) -> CastInputs:
-    """Camera positions and terrain offsets of the nominal and the 18 N perturbed rays."""
+def _cast_inputs(
+    rays: RayInputs, steps: dict[str, FloatArray], surface_height: FloatArray
+) -> CastInputs:
+    """Camera positions and terrain of the nominal and the 18 N perturbed rays; plane rows use
+    the raised ellipsoid `surface_height` (HAE) through their nominal hit."""
     east, north, up = enu_axes(rays.camera_lat, rays.camera_lon)
     axes = {"north": north, "east": east, "up": up}
     origin_blocks, height_blocks = [rays.origin], [rays.camera_hae]
@@ -121,28 +127,33 @@ def _cast_inputs(rays: RayInputs, steps: dict[str, FloatArray]) -> CastInputs:
         origin_blocks.append(np.tile(rays.origin, (2, 1)) + step)
         height_blocks.append(np.tile(rays.camera_hae, 2) + (steps[name] if name == "up" else zero))
         offset_blocks.append(steps[name] if name == "terrain" else zero)
+    plane_height = np.where(rays.use_dem, rays.plane_height, surface_height)
     return rays.cast_inputs().tile(
         COPIES,
         origin=np.concatenate(origin_blocks),
         camera_hae=np.concatenate(height_blocks),
         terrain_offset=np.concatenate(offset_blocks),
+        plane_height=np.tile(plane_height, COPIES),
+        plane_is_msl=np.tile(rays.plane_is_msl & rays.use_dem, COPIES),
     )
 
 
 def propagate(
     rays: RayInputs,
+    points: FloatArray,
     *,
     lat: FloatArray,
     lon: FloatArray,
+    hae: FloatArray,
     caster: Caster,
     config: GeoConfig,
     dem: Dem | None,
 ) -> Accuracy:
-    """Accuracy of the solved rays, whose nominal positions are at `lat`, `lon`."""
+    """Accuracy of the solved rays, whose nominal hits are `points` (ECEF) at `lat, lon, hae`."""
     size = len(rays)
     steps = _steps(rays)
     directions = _directions(rays, steps)
-    inputs = _cast_inputs(rays, steps)
+    inputs = _cast_inputs(rays, steps, raised_height_through(points, hae))
     distance, refusal = caster(
         inputs, directions, config, dem, refine_iterations=PERTURBED_REFINE_ITERATIONS
     )
