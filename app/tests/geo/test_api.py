@@ -11,6 +11,7 @@ import pytest
 from detection_api.geo import (
     CameraIntrinsics,
     CameraPose,
+    Category,
     Datum,
     Distortion,
     Flag,
@@ -259,3 +260,26 @@ def test_solution_geometry_fields() -> None:
     assert solution.le90_m is not None
     assert solution.le_sigma_m == pytest.approx(solution.le90_m / 1.6449, rel=1e-4)
     assert solution.category is not None
+
+
+def test_the_worked_example_of_adr_0002() -> None:
+    """docs/adr/0002-geolocation-frames-and-datums.md, section "Worked example"."""
+    camera = CameraIntrinsics(4000, 3000, 2800.0, 2800.0, 2000.0, 1500.0)
+    pose = CameraPose(45.0, 7.0, 420.0, Datum.MSL, yaw=30.0, pitch=-40.0, roll=5.0)
+    observation = Observation(
+        2600.0, 1900.0, camera, pose, terrain_height_m=300.0, terrain_datum=Datum.MSL
+    )
+    [solution] = solve([observation], GeoConfig())
+    assert solution.lat == pytest.approx(45.000667, abs=5e-7)
+    assert solution.lon == pytest.approx(7.001004, abs=5e-7)
+    assert solution.hae == pytest.approx(352.956, abs=1e-3)
+    assert solution.slant_range_m == pytest.approx(161.75, abs=0.01)
+    assert solution.depression_deg == pytest.approx(47.89, abs=0.01)
+    assert solution.ce90_m == pytest.approx(13.5, abs=0.05)
+    assert solution.ellipse_semi_major_m == pytest.approx(14.3, abs=0.05)
+    assert solution.ellipse_semi_minor_m == pytest.approx(12.6, abs=0.05)
+    assert solution.ellipse_orientation_deg == pytest.approx(35.0, abs=0.5)
+    assert solution.le90_m == pytest.approx(8.2, abs=0.05)
+    assert solution.ce_sigma_m == pytest.approx(6.29, abs=0.01)
+    assert solution.category is Category.CAT2
+    assert solution.flag is Flag.GREEN
