@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pymap3d
 
+from detection_api.geo.arrays import BoolArray, FloatArray
+from detection_api.geo.batch import ObservationBatch, SolutionBatch
 from detection_api.geo.model import GeoConfig, Sigmas
 from detection_api.geo.solver import solve_batch
-from detection_api.geo.synthetic import SceneSpec, add_noise, make_scenes, select
+from detection_api.geo.synthetic import Scenes, SceneSpec, add_noise, make_scenes, select
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,27 @@ class Calibration:
     slant_range_m: float
 
 
+def errors_from_truth(
+    result: SolutionBatch, scenes: Scenes, row: int = 0
+) -> tuple[FloatArray, FloatArray, BoolArray]:
+    """Horizontal and vertical errors of the solved rows against target `row`, and the mask."""
+    solved = result.refusal == 0
+    east, north, up = pymap3d.geodetic2enu(
+        result.lat[solved],
+        result.lon[solved],
+        result.hae[solved],
+        scenes.target_lat[row],
+        scenes.target_lon[row],
+        scenes.target_hae[row],
+    )
+    return np.hypot(east, north), np.asarray(up), solved
+
+
+def noisy_trials(scenes: Scenes, trials: int, rng: np.random.Generator) -> ObservationBatch:
+    """`trials` noisy copies of the first observation of `scenes`."""
+    return add_noise(select(scenes.batch, np.zeros(trials, dtype=np.intp)), rng)
+
+
 def calibrate(
     condition: Condition, trials: int, rng: np.random.Generator, config: GeoConfig | None = None
 ) -> Calibration:
@@ -89,20 +112,9 @@ def calibrate(
     scenes = make_scenes(condition.spec(), condition.sigmas)
     if not len(scenes.batch):
         raise ValueError(f"{condition.label}: no camera attitude sees the target")
-    noisy = add_noise(select(scenes.batch, np.zeros(trials, dtype=np.intp)), rng)
-    result = solve_batch(noisy, config or GeoConfig())
-    solved = result.refusal == 0
-    east, north, up = pymap3d.geodetic2enu(
-        result.lat[solved],
-        result.lon[solved],
-        result.hae[solved],
-        scenes.target_lat[0],
-        scenes.target_lon[0],
-        scenes.target_hae[0],
-    )
-    horizontal = np.hypot(east, north)
-    truth = make_scenes(condition.spec())
-    exact = solve_batch(truth.batch, config or GeoConfig(), with_uncertainty=False)
+    result = solve_batch(noisy_trials(scenes, trials, rng), config or GeoConfig())
+    horizontal, up, solved = errors_from_truth(result, scenes)
+    exact = solve_batch(scenes.batch, config or GeoConfig(), with_uncertainty=False)
     return Calibration(
         condition=condition,
         trials=trials,
