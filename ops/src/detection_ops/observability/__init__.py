@@ -1,0 +1,1 @@
+"""Observability as code: the rule file read back for tests, dashboards generated from Python."""
