@@ -39,6 +39,14 @@ def test_production_refuses_each_development_default(
         Settings(**{**PRODUCTION_READY, **override})
 
 
+def test_the_well_known_development_key_exists_only_in_dev(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().development_key is not None
+    assert Settings(environment="staging").development_key is None
+    assert Settings(**PRODUCTION_READY).development_key is None
+    monkeypatch.setenv("DETECTION_API_DEV_API_KEY", "")  # an empty value from a chart means unset
+    assert Settings().dev_api_key is None
+
+
 def test_list_settings_come_from_comma_separated_or_json_env(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -36,10 +36,9 @@ def serve(
     settings = Settings()
     if migrate and settings.environment is not Environment.PRODUCTION:
         migrations.upgrade(create_database_engine(settings))
-    if settings.environment is not Environment.PRODUCTION and settings.dev_api_key:
-        console.print(
-            f"development API key: [bold]{settings.dev_api_key.get_secret_value()}[/bold]"
-        )
+    if settings.environment is not Environment.PRODUCTION and settings.development_key:
+        key = settings.development_key.get_secret_value()
+        console.print(f"development API key: [bold]{key}[/bold]")
     uvicorn.run(
         "detection_api.main:create_app",
         factory=True,

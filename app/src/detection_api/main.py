@@ -82,9 +82,9 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
 
 def ensure_dev_key(settings: Settings, engine: Engine) -> None:
     """Outside production, the development key exists so that `inv serve` works at once."""
-    if settings.dev_api_key is None:
+    if settings.development_key is None:
         return
-    key = settings.dev_api_key.get_secret_value()
+    key = settings.development_key.get_secret_value()
     store = ApiKeyStore(engine, settings.api_key_pepper.get_secret_value().encode())
     if any(record.prefix == parse_prefix(key) for record in store.list()):
         return

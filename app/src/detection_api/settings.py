@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///var/detection-api.db"
 DEV_SECRET = "dev-only-not-a-secret"  # noqa: S105 - marks the development default, refused in production
+DEV_API_KEY = f"dak_dev_{DEV_SECRET}"
 
 DEFAULT_CLASSES = (
     "person",
@@ -73,7 +74,8 @@ class Settings(BaseSettings):
     aws_region: str | None = None
 
     # Auth
-    dev_api_key: SecretStr | None = SecretStr("dak_dev_" + DEV_SECRET)
+    # A key created at start-up for local use; in `dev` it defaults to DEV_API_KEY.
+    dev_api_key: SecretStr | None = None
     api_key_pepper: SecretStr = SecretStr(DEV_SECRET)
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
@@ -115,9 +117,13 @@ class Settings(BaseSettings):
     @model_validator(mode="before")
     @classmethod
     def _split_lists(cls, data: object) -> object:
-        """Comma-separated environment values for list settings (JSON lists also accepted)."""
+        """Comma-separated environment values for list settings (JSON lists also accepted);
+        an empty optional secret means unset."""
         if not isinstance(data, dict):
             return data
+        for key in ("dev_api_key", "tak_key_password", "tak_pkcs12_password"):
+            if data.get(key) == "":
+                data[key] = None
         for key in ("cors_origins", "jwt_algorithms", "object_classes", "tak_destinations"):
             value = data.get(key)
             if isinstance(value, str):
@@ -132,6 +138,13 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self
+
+    @property
+    def development_key(self) -> SecretStr | None:
+        """The key to create at start-up: the configured one, or in `dev` the well-known one."""
+        if self.dev_api_key is not None:
+            return self.dev_api_key
+        return SecretStr(DEV_API_KEY) if self.environment is Environment.DEV else None
 
     @property
     def is_sqlite(self) -> bool:
