@@ -93,11 +93,12 @@ TOOLS: tuple[Tool, ...] = (
     pip("zizmor", "1.32.0"),
     pip("moto", "5.2.5", "moto_server", extra="server"),
     apt("prometheus", "promtool", "prometheus", unpack=True, elsewhere="brew install prometheus"),
+    # Installed, not unpacked: Debian's Alertmanager server reads its notification templates from
+    # /usr/share/prometheus/alertmanager/ and refuses to start without them.
     apt(
         "prometheus-alertmanager",
         "amtool",
         "prometheus-alertmanager",  # the Alertmanager server, under Debian's name
-        unpack=True,
         elsewhere="brew install alertmanager",
     ),
     apt("docker.io", "docker", "dockerd", group="docker", elsewhere="install Docker Engine"),
