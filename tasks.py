@@ -113,3 +113,28 @@ def dr_drill(c: Context, detections: int = 20) -> None:  # noqa: ARG001 - runs i
 
     if code := main(["dr-drill", "--detections", str(detections)]):
         raise Exit(code=code)
+
+
+@task(
+    help={
+        "push": "scan, then tag and push to $ECR_REGISTRY/detection-api-<env>",
+        "env": "target environment of --push: dev, staging or production",
+        "base_image": "BASE_IMAGE build argument (default: the Dockerfile's pinned base)",
+    }
+)
+def build(c: Context, push: bool = False, env: str = "", base_image: str = "") -> None:  # noqa: ARG001 - runs in-process
+    """Build the image (tag = git SHA), save it under var/image and write its CycloneDX SBOM."""
+    from detection_ops.image.__main__ import main  # noqa: PLC0415 - keeps `inv --list` fast
+
+    args = ["build", *(["--push"] if push else []), *(["--env", env] if env else [])]
+    if code := main(args + (["--base-image", base_image] if base_image else [])):
+        raise Exit(code=code)
+
+
+@task(help={"vulnerabilities": "also the CVE scan (online DB; on by default in GitHub Actions)"})
+def scan(c: Context, vulnerabilities: bool = False) -> None:  # noqa: ARG001 - runs in-process
+    """trivy misconfiguration and secret scans of the built image (and CVEs where possible)."""
+    from detection_ops.image.__main__ import main  # noqa: PLC0415 - keeps `inv --list` fast
+
+    if code := main(["scan", *(["--vulnerabilities"] if vulnerabilities else [])]):
+        raise Exit(code=code)
