@@ -138,3 +138,21 @@ def scan(c: Context, vulnerabilities: bool = False) -> None:  # noqa: ARG001 - r
 
     if code := main(["scan", *(["--vulnerabilities"] if vulnerabilities else [])]):
         raise Exit(code=code)
+
+
+@task
+def readiness(c: Context) -> None:  # noqa: ARG001 - runs in-process
+    """The production readiness checklist: each item PASS/FAIL with its evidence; 1 on a FAIL."""
+    from detection_ops.readiness.__main__ import main  # noqa: PLC0415 - keeps `inv --list` fast
+
+    if code := main([]):
+        raise Exit(code=code)
+
+
+@task
+def ci(c: Context) -> None:  # noqa: ARG001 - runs in-process
+    """lint -> test -> build -> scan -> plan, stopping at the first failure; a summary table."""
+    from detection_ops.pipeline import main  # noqa: PLC0415 - keeps `inv --list` fast
+
+    if code := main():
+        raise Exit(code=code)
