@@ -29,6 +29,20 @@ def bench(c: Context, geo: bool = False) -> None:
     c.run("nox -s bench" + (" -- --geo" if geo else ""))
 
 
+@task(
+    help={
+        "duration": "seconds of synthetic flight (detections posted)",
+        "port": "HTTP port of the service (0 picks a free one)",
+    }
+)
+def demo(c: Context, duration: float = 30.0, port: int = 0) -> None:  # noqa: ARG001 - in-process
+    """Service + local TAK peer + a synthetic drone flight: detections delivered, with accuracy."""
+    from detection_ops.demo import main  # noqa: PLC0415 - keeps `inv --list` fast
+
+    if code := main(["--duration", str(duration), "--port", str(port)]):
+        raise Exit(code=code)
+
+
 @task(name="accuracy-report", help={"out": "output folder (git-ignored)"})
 def accuracy_report(c: Context, out: str = "reports/accuracy") -> None:
     """Monte Carlo accuracy report of the geolocation engine: a PNG and a markdown table."""

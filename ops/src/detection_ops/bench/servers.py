@@ -90,6 +90,19 @@ class ServerProcess:
         if self.process is not None and self.process.poll() is not None:
             raise ServerError(f"{self.name} exited with {self.process.returncode}\n{self.tail()}")
 
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU time of the process so far (all threads); None where /proc is absent.
+
+        On a shared machine this, per request, is the figure that does not depend on the others.
+        """
+        if self.process is None:
+            return None
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         """SIGTERM (graceful: in-flight requests finish, leases are released), then SIGKILL."""
         if self.process is not None and self.process.poll() is None:
@@ -122,6 +135,7 @@ def service(
     metrics_port: int = 0,
     port: int | None = None,
     extra_env: Mapping[str, str] | None = None,
+    log_name: str | None = None,
 ) -> ServerProcess:
     """`detection-api serve` (migrates first), rate limits out of the way, quiet logs."""
     port = port or free_port()
@@ -135,7 +149,8 @@ def service(
         **(extra_env or {}),
     }
     command = [venv_executable("detection-api"), "serve", "--no-access-log"]
-    return ServerProcess("detection-api", command, env, port, workdir / f"service-{port}.log")
+    log = workdir / (log_name or f"service-{port}.log")
+    return ServerProcess("detection-api", command, env, port, log)
 
 
 def baseline(workdir: Path) -> ServerProcess:
