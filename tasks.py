@@ -131,6 +131,46 @@ def dr_drill(c: Context, detections: int = 20) -> None:  # noqa: ARG001 - runs i
 
 @task(
     help={
+        "env": "dev, staging or production (selects charts/detection-api/values-<env>.yaml)",
+        "image_tag": "image tag to deploy",
+        "image_digest": "sha256:... of the image (required by the chart in staging/production)",
+        "auto_rollback": "switch back automatically on an SLO breach (default on)",
+        "first_deploy": "a new environment: no rollback target exists yet",
+        "dry_run": "print the plan (values and manifest diff), change nothing",
+        "args": "more options of `python -m detection_ops.deploy deploy --help`",
+    }
+)
+def deploy(  # noqa: PLR0917 - one flag per documented option
+    c: Context,  # noqa: ARG001 - runs in-process
+    env: str,
+    image_tag: str = "",
+    image_digest: str = "",
+    auto_rollback: bool = True,
+    first_deploy: bool = False,
+    dry_run: bool = False,
+    args: str = "",
+) -> None:
+    """Blue/green deploy: validate rollback, deploy idle, smoke, switch, watch SLIs, scale down."""
+    from detection_ops.deploy.__main__ import main  # noqa: PLC0415 - keeps `inv --list` fast
+
+    argv = ["deploy", "--env", env, "--image-tag", image_tag, "--image-digest", image_digest]
+    argv += ["--auto-rollback" if auto_rollback else "--no-auto-rollback"]
+    argv += ["--first-deploy"] * first_deploy + ["--dry-run"] * dry_run + args.split()
+    if code := main(argv):
+        raise Exit(code=code)
+
+
+@task(help={"env": "dev, staging or production", "args": "more options, e.g. '--context ctx'"})
+def rollback(c: Context, env: str, args: str = "") -> None:  # noqa: ARG001 - runs in-process
+    """Switch traffic back to the previous colour (scaled back up first if it was scaled down)."""
+    from detection_ops.deploy.__main__ import main  # noqa: PLC0415 - keeps `inv --list` fast
+
+    if code := main(["rollback", "--env", env, *args.split()]):
+        raise Exit(code=code)
+
+
+@task(
+    help={
         "push": "scan, then tag and push to $ECR_REGISTRY/detection-api-<env>",
         "env": "target environment of --push: dev, staging or production",
         "base_image": "BASE_IMAGE build argument (default: the Dockerfile's pinned base)",

@@ -64,7 +64,9 @@ def kube_client(args: argparse.Namespace) -> client.ApiClient:
         )
     except (config.ConfigException, OSError) as error:
         raise OperatorError(
-            f"no usable kubeconfig: {error}", "aws eks update-kubeconfig ..."
+            f"no usable kubeconfig: {error}",
+            f"aws eks update-kubeconfig --name detection-api-{args.env} "
+            "(or pass --kubeconfig/--context)",
         ) from error
     return api
 
