@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from detection_api.api.examples import example_detection
 from detection_api.main import create_app
 from detection_api.settings import Settings
 from detection_api.store import migrate
@@ -113,34 +115,8 @@ def auth() -> dict[str, str]:
 
 
 def detection(**overrides: Any) -> dict[str, Any]:
-    """A valid detection: a camera 120 m above flat ground looking 45 degrees down."""
-    body: dict[str, Any] = {
-        "captured_at": "2026-12-03T12:00:00Z",
-        "source": "drone-1",
-        "camera_id": "cam-1",
-        "object": {"class": "car", "confidence": 0.9},
-        "pixel": {"x": 960, "y": 540},
-        "camera": {
-            "image_width": 1920,
-            "image_height": 1080,
-            "fx": 1400,
-            "fy": 1400,
-            "cx": 960,
-            "cy": 540,
-        },
-        "pose": {
-            "lat": 48.1,
-            "lon": 11.5,
-            "alt": 120,
-            "alt_datum": "hae",
-            "yaw": 30,
-            "pitch": -45,
-            "roll": 0,
-        },
-        "terrain": {"height_m": 0, "datum": "hae"},
-    }
-    body.update(overrides)
-    return body
+    """A valid detection captured at a fixed time (hours old: stale for TAK, fine for storage)."""
+    return example_detection(datetime(2026, 12, 3, 12, 0, tzinfo=UTC), **overrides)
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, select
 
+from detection_api.api.examples import example_detection
 from detection_api.store.schema import outbox
 from detection_api.taksink import TakSink
 
@@ -79,20 +80,6 @@ def service(tmp_path: Path, silent_peer: str) -> Iterator[dict[str, Any]]:
         process.wait()
 
 
-def detection() -> dict[str, Any]:
-    return {
-        "captured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "source": "drone-1",
-        "camera_id": "cam-1",
-        "object": {"class": "car", "confidence": 0.9},
-        "pixel": {"x": 960, "y": 540},
-        "camera": {"image_width": 1920, "image_height": 1080, "fx": 1400, "fy": 1400,
-                   "cx": 960, "cy": 540},
-        "pose": {"lat": 48.1, "lon": 11.5, "alt": 120, "alt_datum": "hae", "yaw": 30,
-                 "pitch": -45, "roll": 0},
-    }  # fmt: skip
-
-
 def outbox_states(database: str) -> list[str]:
     engine = create_engine(database)
     with engine.connect() as connection:
@@ -107,7 +94,9 @@ def test_a_real_process_logs_json_serves_metrics_apart_and_stops_gracefully(
 ) -> None:
     base, process = service["base"], service["process"]
     headers = {"X-API-Key": KEY, "X-Request-ID": "trace-42"}
-    created = httpx.post(f"{base}/v1/detections", json=detection(), headers=headers, timeout=10)
+    created = httpx.post(
+        f"{base}/v1/detections", json=example_detection(), headers=headers, timeout=10
+    )
     assert created.status_code == 201
     assert created.headers["x-request-id"] == "trace-42"
     detection_id = created.json()["detection_id"]

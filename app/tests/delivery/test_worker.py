@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from detection_api.api.examples import example_detection
 from detection_api.store.schema import audit_events, outbox
 
 from .conftest import ThreadedSink, wait_until
@@ -37,13 +38,9 @@ def audit_kinds(client: TestClient, kind: str) -> int:
         return len(rows.all())
 
 
-def now_rfc3339() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
 def post(client: TestClient, auth: dict[str, str], body: dict[str, Any]) -> str:
     """Post a detection captured now (older ones would already be stale) and return its uid."""
-    body = {**body, "captured_at": now_rfc3339()}
+    body = {**body, "captured_at": example_detection()["captured_at"]}
     response = client.post("/v1/detections", json=body, headers=auth)
     assert response.status_code == 201, response.text
     return str(response.json()["cot_uid"])

@@ -4,7 +4,6 @@ nothing is marked delivered."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from detection_api.api.examples import example_detection
 from detection_api.store.schema import outbox
 from detection_api.taksink import DevPki, make_dev_pki, server_context
 
@@ -50,7 +50,7 @@ def destination(sink: ThreadedSink, ca: Path, client: Any, **options: str) -> st
 
 
 def post_now(client: TestClient, auth: dict[str, str], body: dict[str, Any]) -> str:
-    body = {**body, "captured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    body = {**body, "captured_at": example_detection()["captured_at"]}
     response = client.post("/v1/detections", json=body, headers=auth)
     assert response.status_code == 201, response.text
     return str(response.json()["cot_uid"])

@@ -19,11 +19,14 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+
+from detection_api.api.examples import example_detection
 
 from .conftest import ThreadedSink, wait_until
 
@@ -79,19 +82,10 @@ class ApiProcess:
             self.process.wait(30)
 
 
-def detection(now: str, index: int) -> dict[str, Any]:
-    return {
-        "captured_at": now,
-        "source": "chaos-drone",
-        "camera_id": "cam-1",
-        "object": {"class": "vehicle", "confidence": 0.8},
-        "pixel": {"x": 100 + index % 1700, "y": 540},
-        "camera": {"image_width": 1920, "image_height": 1080, "fx": 1400, "fy": 1400,
-                   "cx": 960, "cy": 540},
-        "pose": {"lat": 48.1, "lon": 11.5, "alt": 120, "alt_datum": "hae", "yaw": index % 360,
-                 "pitch": -45, "roll": 0},
-        "terrain": {"height_m": 0, "datum": "hae"},
-    }  # fmt: skip
+def detection(now: datetime, index: int) -> dict[str, Any]:
+    pixel = {"x": 100 + index % 1700, "y": 540}
+    pose = {**example_detection()["pose"], "yaw": index % 360}
+    return example_detection(now, source="chaos-drone", pixel=pixel, pose=pose)
 
 
 def post_all(apis: list[ApiProcess], accepted: list[str], stop: threading.Event) -> None:
@@ -99,7 +93,7 @@ def post_all(apis: list[ApiProcess], accepted: list[str], stop: threading.Event)
     API process accepts it, as a real client would while the API restarts."""
     with httpx.Client(timeout=30, headers={"X-API-Key": KEY}) as client:
         for number in range(COUNT // BATCH):
-            now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            now = datetime.now(UTC)
             items = [detection(now, number * BATCH + i) for i in range(BATCH)]
             headers = {"Idempotency-Key": f"chaos-batch-{number}"}
             for attempt in range(1000):

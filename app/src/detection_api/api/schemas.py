@@ -8,11 +8,13 @@ same field paths, which the API maps to the same 422 problem shape.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal, Self
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from detection_api.api.examples import example_detection
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 
@@ -128,6 +130,12 @@ class Terrain(Strict):
 
 
 class DetectionIn(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={"examples": [example_detection(datetime(2026, 12, 3, 12, tzinfo=UTC))]},
+    )
+
     detection_id: UUID | None = None
     captured_at: Timestamp
     source: Name
