@@ -6,6 +6,7 @@ after the restore by the real delivery worker to a loopback TAK peer."""
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import sqlite3
 import threading
@@ -19,6 +20,7 @@ import pytest
 
 from detection_api.taksink import TakSink
 from detection_ops.backup import postgres, sqlite
+from detection_ops.backup.__main__ import main
 from detection_ops.backup.config import BackupConfig
 from detection_ops.backup.drill import seed
 from detection_ops.backup.localaws import BackupBucket, moto_server, provision
@@ -85,7 +87,9 @@ def scratch_names() -> Iterator[list[str]]:
         postgres.drop_database(SERVER, name)
 
 
-def test_round_trip_keeps_row_counts_and_checksums(bucket, source, scratch_names, tmp_path):
+def test_round_trip_keeps_row_counts_and_checksums(
+    bucket, source, scratch_names, tmp_path, monkeypatch
+):
     url, sqlite_path = source
     before_pg, before_sqlite = postgres.table_states(url), sqlite.table_states(sqlite_path)
     assert before_pg["outbox"].rows == DETECTIONS
@@ -95,15 +99,65 @@ def test_round_trip_keeps_row_counts_and_checksums(bucket, source, scratch_names
     name = f"restored_{secrets.token_hex(4)}"
     scratch_names.append(name)
     restored_sqlite = tmp_path / "restored.db"
-    target = RestoreTarget(database_name=name, sqlite_path=restored_sqlite)
-    outcome = restore(config_for(bucket, url, sqlite_path), "latest", target, steps())
+    for key, value in {
+        "DETECTION_OPS_BACKUP_BUCKET": bucket.bucket,
+        "DETECTION_OPS_BACKUP_KMS_KEY": bucket.kms_key_arn,
+        "DETECTION_API_DATABASE_URL": url,
+    }.items():
+        monkeypatch.setenv(key, value)
+    reports = tmp_path / "reports"
+    assert (
+        main(
+            [
+                "restore",
+                "--env",
+                "test",
+                "--target-database",
+                name,
+                "--sqlite-path",
+                str(restored_sqlite),
+                "--reports",
+                str(reports),
+            ]
+        )
+        == 0
+    )
 
-    assert outcome.database_url is not None
-    after_pg = postgres.table_states(outcome.database_url)
+    after_pg = postgres.table_states(postgres.database_url(url, name))
     for table in ("detections", "outbox", "audit_events"):
         assert after_pg[table] == before_pg[table]
         assert sqlite.table_states(restored_sqlite)[table] == before_sqlite[table]
-    assert outcome.report.passed, outcome.report.misses
+    [report] = reports.glob("dr-test-*.json")
+    assert json.loads(report.read_text())["passed"] is True
+
+
+def test_in_place_restore_brings_back_the_backed_up_state(bucket, source, scratch_names):
+    url, _ = source
+    [manifest] = take_backups(config_for(bucket, url, None), steps(), verify=False)
+    copy = f"inplace_{secrets.token_hex(4)}"
+    scratch_names.append(copy)
+    restore(
+        config_for(bucket, url, None),
+        manifest.backup_id,
+        RestoreTarget(database_name=copy),
+        steps(),
+    )
+    copy_url = postgres.database_url(url, copy).render_as_string(False)
+    with postgres.connect(copy_url) as engine, engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE outbox SET state = 'failed'")
+    assert postgres.table_states(copy_url)["outbox"] != manifest.tables["outbox"]
+
+    outcome = restore(
+        config_for(bucket, copy_url, None),
+        manifest.backup_id,
+        RestoreTarget(in_place=True),
+        steps(),
+    )
+    assert outcome.database_url is not None
+    assert postgres.database_url(outcome.database_url, copy) == postgres.database_url(
+        copy_url, copy
+    )
+    assert postgres.table_states(copy_url)["outbox"] == manifest.tables["outbox"]
 
 
 def test_objects_are_encrypted_with_the_customer_key(bucket, source):

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
 from detection_ops.backup.manifest import Kind, Manifest
-from detection_ops.deploy.steps import OperatorError
+from detection_ops.deploy.steps import PROGRESS_CONSOLE, OperatorError
 
 MANIFEST = "manifest.json"
 
@@ -27,6 +27,7 @@ def _progress() -> Progress:
         DownloadColumn(),
         TransferSpeedColumn(),
         transient=True,
+        console=PROGRESS_CONSOLE,
     )
 
 

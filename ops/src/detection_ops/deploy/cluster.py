@@ -13,7 +13,7 @@ from rich.progress import BarColumn, Progress, TimeElapsedColumn
 from urllib3.exceptions import HTTPError
 
 from detection_ops.deploy.release import COLORS, Color, ColorState, ReleaseState
-from detection_ops.deploy.steps import OperatorError
+from detection_ops.deploy.steps import PROGRESS_CONSOLE, OperatorError
 
 FIELD_MANAGER = "detection-ops"
 APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
@@ -153,6 +153,7 @@ class Cluster:
             "{task.completed}/{task.total}",
             TimeElapsedColumn(),
             transient=True,
+            console=PROGRESS_CONSOLE,
         ) as progress:
             task = progress.add_task(f"rollout {self.deployment(color)}", total=None)
             while True:

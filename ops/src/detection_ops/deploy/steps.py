@@ -14,6 +14,9 @@ from typing import Any, TextIO
 
 from rich.console import Console
 
+# Progress bars go to stderr with the status lines; stdout carries the JSON log.
+PROGRESS_CONSOLE = Console(stderr=True)
+
 
 class OperatorError(Exception):
     """A failure an operator can act on: what went wrong and what to do next."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import httpx
 from rich.progress import BarColumn, Progress, TimeRemainingColumn
 
-from detection_ops.deploy.steps import OperatorError
+from detection_ops.deploy.steps import PROGRESS_CONSOLE, OperatorError
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,13 @@ def watch(
 ) -> Breach | None:
     """Check the SLIs every `interval` seconds for `duration`; the first breach ends the watch."""
     deadline = time.monotonic() + duration
-    with Progress("watching SLIs", BarColumn(), TimeRemainingColumn(), transient=True) as progress:
+    with Progress(
+        "watching SLIs",
+        BarColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+        console=PROGRESS_CONSOLE,
+    ) as progress:
         task = progress.add_task("watch", total=duration)
         while True:
             breach = check(prometheus, sli_queries, limits)
