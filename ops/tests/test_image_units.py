@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from detection_ops.deploy.steps import OperatorError
 from detection_ops.image.__main__ import parse, push_target, vulnerabilities_wanted
@@ -106,16 +107,27 @@ def test_build_command_uses_the_host_network_only_on_a_private_daemon() -> None:
 
 
 def test_scan_plan_offline_then_cves_with_the_reviewed_ignore_file(tmp_path: Path) -> None:
-    ignorefile = tmp_path / ".trivyignore"
-    offline = plan(with_vulnerabilities=False, ignorefile=ignorefile)
+    offline = plan(with_vulnerabilities=False, root=REPO_ROOT)
     assert [scan.name for scan in offline] == ["misconfig-secret"]
-    assert "vuln" not in offline[0].options
-    online = plan(with_vulnerabilities=True, ignorefile=ignorefile)
+    misconfig = offline[0].command("trivy", tmp_path / "img.tar", tmp_path, tmp_path / "cache")
+    assert misconfig[misconfig.index("--scanners") + 1] == "misconfig,secret"
+    assert misconfig[misconfig.index("--secret-config") + 1] == str(REPO_ROOT / "trivy-secret.yaml")
+    assert (REPO_ROOT / "trivy-secret.yaml").is_file()
+    online = plan(with_vulnerabilities=True, root=REPO_ROOT)
     command = online[1].command("trivy", tmp_path / "img.tar", tmp_path, tmp_path / "cache")
     assert command[command.index("--scanners") + 1] == "vuln"
     assert command[command.index("--severity") + 1] == BLOCKING_SEVERITIES == "CRITICAL,HIGH"
-    assert command[command.index("--ignorefile") + 1] == str(ignorefile)
+    assert command[command.index("--ignorefile") + 1] == str(REPO_ROOT / ".trivyignore")
     assert command[command.index("--exit-code") + 1] == "1"
+
+
+def test_every_secret_allow_rule_is_narrowed_to_a_path_and_explained() -> None:
+    policy = yaml.safe_load((REPO_ROOT / "trivy-secret.yaml").read_text())
+    assert set(policy) == {"allow-rules"}
+    for rule in policy["allow-rules"]:
+        assert rule["description"], rule
+        assert rule["path"].startswith(".*/site-packages/"), "an allow rule names one package file"
+        assert "regex" not in rule, "allowing a pattern everywhere would hide real secrets"
 
 
 def test_findings_read_every_failed_check_secret_and_vulnerability() -> None:

@@ -94,7 +94,7 @@ class ImageTasks:
         with docker_engine(self.files.state / "docker", self.tools_bin) as engine:
             base = args.base_image or self._local_base(engine)
             with self.steps.step("build", tag=self.meta.tag, base=base or "Dockerfile default"):
-                build_image(engine, self.root, self.meta, self.meta.tag, base)
+                build_image(engine, self.root, self.meta, self.meta.tag, base_image=base)
             size = image_size_mb(engine, self.meta.tag)
             self.steps.event("image.size", tag=self.meta.tag, megabytes=round(size, 1))
             self.steps.console.print(f"image {self.meta.tag}: {size:.0f} MB")

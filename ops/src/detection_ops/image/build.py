@@ -88,11 +88,17 @@ def build_command(
 
 
 def build_image(
-    engine: Engine, root: Path, meta: ImageMeta, tag: str, base_image: str | None = None
+    engine: Engine,
+    root: Path,
+    meta: ImageMeta,
+    tag: str,
+    *,
+    base_image: str | None = None,
+    timeout: float = BUILD_TIMEOUT_S,
 ) -> None:
     build_args = meta.build_args() | ({"BASE_IMAGE": base_image} if base_image else {})
     command = build_command(root, tag, build_args, host_network=engine.private)
-    engine.run(*command, timeout=BUILD_TIMEOUT_S)
+    engine.run(*command, timeout=timeout)
 
 
 def save_image(engine: Engine, tag: str, tar: Path) -> None:

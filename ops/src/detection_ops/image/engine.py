@@ -130,6 +130,21 @@ def private_dockerd(state: Path, docker: str, dockerd: str) -> Iterator[Engine]:
             yield Engine(docker, env, private=True)
         finally:
             stop(process)
+            unmount_below(Path(runtime))
+
+
+def unmount_below(folder: Path) -> None:
+    """dockerd leaves its network namespace bind-mounted under the exec root: release it."""
+    prefix = f"{folder}/"
+    mounts = [
+        fields[4]
+        for fields in (
+            line.split() for line in Path("/proc/self/mountinfo").read_text().splitlines()
+        )
+        if fields[4].startswith(prefix)
+    ]
+    for mount in sorted(mounts, key=len, reverse=True):
+        subprocess.run(["umount", "--lazy", mount], capture_output=True, check=False)  # noqa: S603, S607
 
 
 def launch(state: Path, runtime: Path, socket: Path, dockerd: str) -> subprocess.Popen[bytes]:

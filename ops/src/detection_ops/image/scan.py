@@ -50,18 +50,22 @@ class Scan:
         ]
 
 
-# Files inside the image and the image's own config (its build history: USER, ports, secrets in
-# ENV/LABEL). The bundled checks are used as they are: no download.
-MISCONFIG_AND_SECRETS = Scan(
-    "misconfig-secret",
-    (
-        "--scanners",
-        "misconfig,secret",
-        "--image-config-scanners",
-        "misconfig,secret",
-        "--skip-check-update",
-    ),
-)
+def misconfig_and_secrets(secret_config: Path) -> Scan:
+    """Files inside the image and the image's own config (its build history: USER, ports,
+    secrets in ENV/LABEL). The bundled checks are used as they are: no download.
+    `secret_config` holds the reviewed allow rules (false positives, one file each)."""
+    return Scan(
+        "misconfig-secret",
+        (
+            "--scanners",
+            "misconfig,secret",
+            "--image-config-scanners",
+            "misconfig,secret",
+            "--skip-check-update",
+            "--secret-config",
+            str(secret_config),
+        ),
+    )
 
 
 def vulnerabilities(ignorefile: Path) -> Scan:
@@ -71,10 +75,12 @@ def vulnerabilities(ignorefile: Path) -> Scan:
     )
 
 
-def plan(*, with_vulnerabilities: bool, ignorefile: Path) -> tuple[Scan, ...]:
+def plan(*, with_vulnerabilities: bool, root: Path) -> tuple[Scan, ...]:
+    """The offline scans always; the CVE scan when its database is reachable."""
+    offline = misconfig_and_secrets(root / "trivy-secret.yaml")
     if with_vulnerabilities:
-        return (MISCONFIG_AND_SECRETS, vulnerabilities(ignorefile))
-    return (MISCONFIG_AND_SECRETS,)
+        return (offline, vulnerabilities(root / ".trivyignore"))
+    return (offline,)
 
 
 @dataclass(frozen=True)
