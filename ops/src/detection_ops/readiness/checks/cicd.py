@@ -94,7 +94,7 @@ def app_pipeline(s: Sources) -> str:
 def infra_pipeline(s: Sources) -> str:
     runs = [run for _, job in _jobs(s, "infra.yml") for run in _runs(job)]
     require(
-        any("inv test --args infra/tests" in run for run in runs),
+        any(run.endswith("inv test --args infra/tests") for run in runs),
         "infra.yml: no validate/scan step",
     )
     offline = s.text("infra/tests/test_terraform_offline.py")

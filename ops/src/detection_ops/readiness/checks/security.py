@@ -3,6 +3,7 @@ scanners in the pipelines."""
 
 from __future__ import annotations
 
+import ast
 from typing import Any
 
 from detection_ops.readiness.model import check, present, require
@@ -11,6 +12,7 @@ from detection_ops.readiness.sources import Sources, of_kind, pod_specs
 SECTION = "Security"
 INFRA = "infra/tests/test_checklist_security.py"
 CHART = "charts/tests/test_checklist.py"
+SCAN = "ops/src/detection_ops/image/scan.py"
 
 
 def _customer_key(s: Sources, module: str, call: str) -> None:
@@ -175,7 +177,10 @@ def iac_scanners(s: Sources) -> str:
     require("checkov" in scanners and "trivy" in scanners, "infra/tests/test_scanners.py: scanners")
     jobs = s.workflow("infra.yml")["jobs"]
     runs = [step.get("run", "") for job in jobs.values() for step in job.get("steps", [])]
-    require(any("inv test --args infra/tests" in run for run in runs), "infra.yml: no scanner step")
+    require(
+        any(run.strip().endswith("inv test --args infra/tests") for run in runs),
+        "infra.yml: no step runs the whole infra/tests suite (the scanners)",
+    )
     return (
         "infra.yml runs `inv test --args infra/tests` -> checkov + trivy config (tfsec successor)"
     )
@@ -184,8 +189,8 @@ def iac_scanners(s: Sources) -> str:
 @check(
     SECTION,
     "Trivy container image scanning",
-    "charts/tests/test_scanners.py::test_trivy_config_passes_on_the_dockerfile",
-    scope="the vulnerability database needs the network: the image CVE scan runs in GitHub Actions",
+    "ops/tests/test_image_units.py::test_scan_plan_offline_then_cves_with_the_reviewed_ignore_file",
+    scope="the CVE database needs the network: the CVE scan runs in GitHub Actions",
 )
 def trivy_image(s: Sources) -> str:
     runs = [
@@ -196,14 +201,18 @@ def trivy_image(s: Sources) -> str:
     require(
         any(run.strip() == "uv run --locked inv scan" for run in runs), "app.yml: no `inv scan`"
     )
-    scanners = [
-        path
-        for path in (s.root / "ops/src/detection_ops").rglob("*.py")
-        if "trivy" in (text := path.read_text()) and '"image"' in text and "HIGH" in text
-    ]
-    require(scanners, "ops/src: no `trivy image` scan failing on CRITICAL/HIGH")
-    where = scanners[0].relative_to(s.root)
-    return f"app.yml `inv scan` -> {where} (trivy image, CRITICAL/HIGH fail)"
+    tree = s.python(SCAN)
+    severities = {
+        node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Constant)
+        and any(getattr(target, "id", "") == "BLOCKING_SEVERITIES" for target in node.targets)
+    }
+    require(severities == {"CRITICAL,HIGH"}, f"{SCAN} BLOCKING_SEVERITIES = {severities}")
+    command = ast.unparse(tree)
+    require("'image'" in command and "'--exit-code', '1'" in command, f"{SCAN}: no failing scan")
+    return f"app.yml `inv scan` -> {SCAN}: trivy image --exit-code 1, CVEs at CRITICAL,HIGH"
 
 
 @check(
