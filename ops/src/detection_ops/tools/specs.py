@@ -103,6 +103,7 @@ TOOLS: tuple[Tool, ...] = (
     ),
     apt("docker.io", "docker", "dockerd", group="docker", elsewhere="install Docker Engine"),
     apt("debootstrap", "debootstrap", group="docker", elsewhere="a Debian/Ubuntu machine"),
+    apt("wrk", "wrk", group="bench", elsewhere="brew install wrk"),  # ingest benchmark load
 )
 
 
