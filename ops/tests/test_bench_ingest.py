@@ -43,9 +43,9 @@ def test_quick_run_measures_baseline_and_service_on_sqlite() -> None:
         assert 0 < result.p50_ms <= result.p99_ms
         assert (row.ratio is None) == (row.target == "baseline")
     output = console.file.getvalue()  # type: ignore[attr-defined]
-    assert "vs baseline" in output
-    assert "service/sqlite" in output
-    assert "batch x100" in output
+    assert "x base" in output
+    assert "sqlite" in output
+    assert "batch100" in output
 
 
 def test_httpx_fallback_counts_every_stored_detection(tmp_path: Path) -> None:
