@@ -46,13 +46,18 @@ def _function(tree: ast.Module, name: str) -> ast.FunctionDef:
 def blue_green(s: Sources) -> str:
     names = sorted(d["metadata"]["name"] for d in _deployments(s))
     require(names == ["detection-api-blue", "detection-api-green"], f"Deployments: {names}")
-    services = {svc["metadata"]["name"]: svc for svc in of_kind(s.render("production"), "Service")}
-    selector = services.get("detection-api", {}).get("spec", {}).get("selector", {})
-    colour = selector.get("detection-api/color")
-    require(
-        colour == "blue", f"Service detection-api does not follow activeColor (selects {colour})"
+    for active, idle in (("blue", "green"), ("green", "blue")):
+        services = of_kind(s.render("production", {"activeColor": active}), "Service")
+        selects = {
+            svc["metadata"]["name"]: svc["spec"]["selector"].get("detection-api/color")
+            for svc in services
+        }
+        expected = {"detection-api": active, "detection-api-preview": idle}
+        require(selects == expected, f"activeColor {active}: Services select {selects}")
+    return (
+        "templates/deployment.yaml blue + green; templates/service.yaml: detection-api selects "
+        "activeColor, detection-api-preview the idle colour"
     )
-    return "templates/deployment.yaml blue + green; Service detection-api selects activeColor"
 
 
 @check(
