@@ -8,17 +8,12 @@ in the declared catalogue below; recorded series must be recorded by the rule fi
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +28,13 @@ from detection_ops.observability.dashboards import (
     as_plain_promql,
     expressions,
 )
-from detection_ops.observability.local_stack import free_port, http_ok
+from detection_ops.observability.local_stack import (
+    Server,
+    detection_api,
+    free_port,
+    sample_detection,
+    tak_sink,
+)
 from detection_ops.observability.rules import RULES_FILE, load_rules
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -212,82 +213,12 @@ def value_problems(
 # The running service and its traffic
 
 
-def executable(name: str) -> str:
-    return str(Path(sys.executable).parent / name)
-
-
-@dataclass
-class Running:
-    process: subprocess.Popen[bytes]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-
-
-def start(args: list[str], env: dict[str, str], log: Path) -> Running:
-    with log.open("wb") as sink:
-        return Running(subprocess.Popen(args, env=env, stdout=sink, stderr=subprocess.STDOUT))
-
-
 def wait_for(check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout} s waiting for {what}")
         time.sleep(0.25)
-
-
-def tak_sink(port: int, log: Path) -> Running:
-    sink = start(
-        [executable("detection-api"), "tak-sink", "--port", str(port), "--quiet"],
-        dict(os.environ),
-        log,
-    )
-    wait_for(lambda: port_open(port), f"the TAK sink on port {port}")
-    return sink
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-def detection(**overrides: Any) -> dict[str, Any]:
-    """A camera 120 m above flat ground looking 45 degrees down (GREEN unless overridden)."""
-    body: dict[str, Any] = {
-        "detection_id": str(uuid.uuid4()),
-        "captured_at": datetime.now(UTC).isoformat(),
-        "source": "drone-1",
-        "camera_id": "cam-1",
-        "object": {"class": "car", "confidence": 0.9},
-        "pixel": {"x": 960, "y": 540},
-        "camera": {
-            "image_width": 1920,
-            "image_height": 1080,
-            "fx": 1400,
-            "fy": 1400,
-            "cx": 960,
-            "cy": 540,
-        },
-        "pose": {
-            "lat": 48.1,
-            "lon": 11.5,
-            "alt": 120,
-            "alt_datum": "hae",
-            "yaw": 30,
-            "pitch": -45,
-            "roll": 0,
-        },
-        "terrain": {"height_m": 0, "datum": "hae"},
-    }
-    body.update(overrides)
-    return body
 
 
 @dataclass
@@ -310,64 +241,64 @@ class Service:
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Service, list[Running]]]:
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Service, list[Server]]]:
     folder = tmp_path_factory.mktemp("metrics-service")
-    tak_ports = [free_port(), free_port()]
-    sinks = [tak_sink(port, folder / f"tak-{port}.log") for port in tak_ports]
-    port, metrics_port = free_port(), free_port()
-    env = dict(os.environ) | {
-        "DETECTION_API_DATABASE_URL": f"sqlite:///{folder}/detections.db",
-        "DETECTION_API_PORT": str(port),
-        "DETECTION_API_METRICS_PORT": str(metrics_port),
-        "DETECTION_API_TAK_DESTINATIONS": f"tcp://127.0.0.1:{tak_ports[0]},tcp://127.0.0.1:{tak_ports[1]}?ack=none",
-        "DETECTION_API_OUTBOX_CAP": str(OUTBOX_CAP),
-        "DETECTION_API_STALE_AFTER_SECONDS": "3",
-        "DETECTION_API_DELIVERY_BACKOFF_MAX_SECONDS": "1",
-        "DETECTION_API_DELIVERY_SEND_TIMEOUT_SECONDS": "2",
-        "DETECTION_API_LOG_LEVEL": "WARNING",
-    }
-    server = start(
-        [executable("detection-api"), "serve", "--no-access-log"], env, folder / "service.log"
-    )
-    base = f"http://127.0.0.1:{port}"
-    wait_for(lambda: http_ok(f"{base}/readyz"), "the service to be ready")
-    with httpx.Client(base_url=base, headers={"X-API-Key": DEV_KEY}, timeout=10) as api:
+    metrics_port = free_port()
+    with ExitStack() as stack:
+        sinks = [stack.enter_context(tak_sink(folder)) for _ in range(2)]
+        destinations = [
+            f"tcp://127.0.0.1:{sinks[0].port}",
+            f"tcp://127.0.0.1:{sinks[1].port}?ack=none",
+        ]
+        settings = {
+            "DETECTION_API_METRICS_PORT": str(metrics_port),
+            "DETECTION_API_TAK_DESTINATIONS": ",".join(destinations),
+            "DETECTION_API_OUTBOX_CAP": str(OUTBOX_CAP),
+            "DETECTION_API_STALE_AFTER_SECONDS": "3",
+            "DETECTION_API_DELIVERY_BACKOFF_MAX_SECONDS": "1",
+            "DETECTION_API_DELIVERY_SEND_TIMEOUT_SECONDS": "2",
+        }
+        server = stack.enter_context(detection_api(folder, settings))
+        api = stack.enter_context(httpx.Client(base_url=server.url, headers={"X-API-Key": DEV_KEY}))
         yield Service(api, f"http://127.0.0.1:{metrics_port}/metrics"), sinks
-    server.stop()
-    for sink in sinks:
-        sink.stop()
-    print((folder / "service.log").read_text()[-3000:])
 
 
 def drive_healthy_traffic(service: Service) -> None:
     api = service.api
-    stored = detection()
+    stored = sample_detection()
     assert api.post("/v1/detections", json=stored).status_code == 201
     assert (
-        api.post("/v1/detections", json=detection(uncertainty={"horizontal_m": 2000.0})).status_code
+        api.post(
+            "/v1/detections", json=sample_detection(uncertainty={"horizontal_m": 2000.0})
+        ).status_code
         == 201
     )
-    batch = {"items": [detection(), detection(object={"class": "dragon", "confidence": 0.5})]}
+    batch = {
+        "items": [
+            sample_detection(),
+            sample_detection(object={"class": "dragon", "confidence": 0.5}),
+        ]
+    }
     assert api.post("/v1/detections:batch", json=batch).status_code in {200, 201, 207}
     assert (
         api.post(
-            "/v1/detections", json=detection(object={"class": "dragon", "confidence": 0.5})
+            "/v1/detections", json=sample_detection(object={"class": "dragon", "confidence": 0.5})
         ).status_code
         == 422
     )
     assert api.get(f"/v1/detections/{stored['detection_id']}").status_code == 200
     assert api.get("/v1/detections", params={"limit": 5}).status_code == 200
-    assert httpx.post(f"{api.base_url}/v1/detections", json=detection()).status_code == 401
+    assert httpx.post(f"{api.base_url}/v1/detections", json=sample_detection()).status_code == 401
     assert api.get("/no/such/route").status_code == 404
     assert api.get("/livez").status_code == 200
 
 
-def drive_outage(service: Service, sinks: list[Running]) -> None:
+def drive_outage(service: Service, sinks: list[Server]) -> None:
     for sink in sinks:
         sink.stop()
     statuses = []
     for _ in range(OUTBOX_CAP * 2):
-        statuses.append(service.api.post("/v1/detections", json=detection()).status_code)
+        statuses.append(service.api.post("/v1/detections", json=sample_detection()).status_code)
         if 503 in statuses:
             break
         time.sleep(0.05)
@@ -375,7 +306,7 @@ def drive_outage(service: Service, sinks: list[Running]) -> None:
 
 
 @pytest.fixture(scope="module")
-def scrape(service: tuple[Service, list[Running]]) -> Scrape:
+def scrape(service: tuple[Service, list[Server]]) -> Scrape:
     running, sinks = service
     drive_healthy_traffic(running)
     wait_for(
@@ -405,7 +336,7 @@ def test_every_series_read_by_rules_and_dashboards_exists(scrape: Scrape) -> Non
 
 
 def test_the_outage_is_visible_in_the_scrape(
-    service: tuple[Service, list[Running]], scrape: Scrape
+    service: tuple[Service, list[Server]], scrape: Scrape
 ) -> None:
     running, _ = service
     assert running.value("detection_api_tak_connected") == 0

@@ -8,15 +8,19 @@ by its own PID.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -47,13 +51,14 @@ class Server:
     url: str
     process: subprocess.Popen[bytes]
     log: Path
+    port: int
 
     def wait_ready(self, path: str, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited: {self.log.read_text()[-2000:]}")
-            if http_ok(self.url + path):
+            if http_ok(self.url + path) if path else port_open(self.port):
                 return
             time.sleep(0.2)
         raise TimeoutError(f"{self.name} not ready at {self.url}{path} after {timeout} s")
@@ -68,15 +73,31 @@ class Server:
                 self.process.wait(timeout=10)
 
 
+def port_open(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex((LOOPBACK, port)) == 0
+
+
 @contextmanager
-def running(name: str, args: list[str], workdir: Path, ready_path: str) -> Iterator[Server]:
-    """Start `args` (which must listen on the port in `url`), wait for `ready_path`, stop after."""
+def running(
+    name: str, args: list[str], workdir: Path, ready_path: str, env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """Start `args` with `{port}` replaced by a free port, wait until it is ready, stop after.
+
+    `ready_path` is an HTTP path on that port, or "" for "the port accepts connections".
+    """
     port = free_port()
-    log = workdir / f"{name}.log"
+    log = workdir / f"{name}-{port}.log"
     argv = [part.replace("{port}", str(port)) for part in args]
+    environment = {
+        **os.environ,
+        **{k: v.replace("{port}", str(port)) for k, v in (env or {}).items()},
+    }
     with log.open("wb") as sink:
-        process = subprocess.Popen(argv, stdout=sink, stderr=subprocess.STDOUT, cwd=workdir)  # noqa: S603
-    server = Server(name, f"http://{LOOPBACK}:{port}", process, log)
+        process = subprocess.Popen(  # noqa: S603 - our own binaries, no shell
+            argv, stdout=sink, stderr=subprocess.STDOUT, cwd=workdir, env=environment
+        )
+    server = Server(name, f"http://{LOOPBACK}:{port}", process, log, port)
     try:
         server.wait_ready(ready_path)
         yield server
@@ -153,3 +174,47 @@ def webhook_sink() -> Iterator[WebhookSink]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def detection_api_cli() -> str:
+    """The `detection-api` script of the environment running this code."""
+    return str(Path(sys.executable).parent / "detection-api")
+
+
+@contextmanager
+def tak_sink(workdir: Path) -> Iterator[Server]:
+    """The service's own loopback TAK peer (`detection-api tak-sink`), plain TCP, on a free port."""
+    args = [detection_api_cli(), "tak-sink", "--port", "{port}", "--quiet"]
+    with running("tak-sink", args, workdir, "") as server:
+        yield server
+
+
+@contextmanager
+def detection_api(workdir: Path, settings: dict[str, str]) -> Iterator[Server]:
+    """`detection-api serve` on a free port with SQLite under `workdir`, ready when /readyz is.
+
+    `settings` are DETECTION_API_* variables; DETECTION_API_METRICS_PORT must be among them.
+    """
+    env = {"DETECTION_API_DATABASE_URL": f"sqlite:///{workdir}/detections.db"}
+    env |= {"DETECTION_API_PORT": "{port}", "DETECTION_API_LOG_LEVEL": "WARNING", **settings}
+    args = [detection_api_cli(), "serve", "--no-access-log"]
+    with running("detection-api", args, workdir, "/readyz", env) as server:
+        yield server
+
+
+def sample_detection(**overrides: Any) -> dict[str, Any]:
+    """A detection the API stores: a camera 120 m above flat ground looking 45 degrees down."""
+    body: dict[str, Any] = {
+        "detection_id": str(uuid.uuid4()),
+        "captured_at": datetime.now(UTC).isoformat(),
+        "source": "drone-1",
+        "camera_id": "cam-1",
+        "object": {"class": "car", "confidence": 0.9},
+        "pixel": {"x": 960, "y": 540},
+        "camera": {"image_width": 1920, "image_height": 1080, "fx": 1400, "fy": 1400,
+                   "cx": 960, "cy": 540},
+        "pose": {"lat": 48.1, "lon": 11.5, "alt": 120, "alt_datum": "hae", "yaw": 30,
+                 "pitch": -45, "roll": 0},
+        "terrain": {"height_m": 0, "datum": "hae"},
+    }  # fmt: skip
+    return body | overrides
