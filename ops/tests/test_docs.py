@@ -102,3 +102,13 @@ def test_architecture_covers_components_data_flow_failures_and_deployment() -> N
     assert text.count("```mermaid") >= 3
     flow = "HTTP -> validation -> geo -> cot -> store/outbox -> delivery"
     assert flow in text
+
+
+@pytest.mark.parametrize("adr", sorted((DOCS / "adr").glob("*.md")), ids=lambda p: p.stem)
+def test_adrs_are_accepted_with_context_decision_consequences(adr: Path) -> None:
+    text = adr.read_text(encoding="utf-8")
+    number = adr.name[:4]
+    assert text.startswith(f"# ADR {number}: ")
+    assert re.search(r"^- Status: accepted$", text, re.MULTILINE)
+    for heading in ("## Context", "## Decision", "## Consequences"):
+        assert re.search(rf"^{heading}", text, re.MULTILINE), heading

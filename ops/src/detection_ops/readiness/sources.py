@@ -131,6 +131,15 @@ class Sources:
         workflow: dict[str, Any] = self.yaml(f".github/workflows/{name}")
         return workflow
 
+    def runs(self, name: str) -> list[str]:
+        """Every `run:` command of a workflow, whitespace collapsed, in file order."""
+        return [
+            " ".join(step["run"].split())
+            for job in self.workflow(name)["jobs"].values()
+            for step in job.get("steps", [])
+            if "run" in step
+        ]
+
     def python(self, relative: str) -> ast.Module:
         return ast.parse(self.text(relative), filename=relative)
 

@@ -32,12 +32,7 @@ def _runs(job: Job) -> list[str]:
 
 def _tasks(s: Sources, name: str) -> list[str]:
     """The invoke tasks a workflow runs, in file order."""
-    return [
-        m[1]
-        for _, job in _jobs(s, name)
-        for run in _runs(job)
-        for m in re.finditer(r"\binv ([\w-]+)", run)
-    ]
+    return [m[1] for run in s.runs(name) for m in re.finditer(r"\binv ([\w-]+)", run)]
 
 
 def _targets(job: Job) -> list[str]:
@@ -92,9 +87,8 @@ def app_pipeline(s: Sources) -> str:
     f"{WORKFLOW_TESTS}::test_infra_plans_every_environment_and_applies_only_the_saved_plan",
 )
 def infra_pipeline(s: Sources) -> str:
-    runs = [run for _, job in _jobs(s, "infra.yml") for run in _runs(job)]
     require(
-        any(run.endswith("inv test --args infra/tests") for run in runs),
+        any(run.endswith("inv test --args infra/tests") for run in s.runs("infra.yml")),
         "infra.yml: no validate/scan step",
     )
     offline = s.text("infra/tests/test_terraform_offline.py")

@@ -175,10 +175,8 @@ def rbac(s: Sources) -> str:
 def iac_scanners(s: Sources) -> str:
     scanners = s.text("infra/tests/test_scanners.py")
     require("checkov" in scanners and "trivy" in scanners, "infra/tests/test_scanners.py: scanners")
-    jobs = s.workflow("infra.yml")["jobs"]
-    runs = [step.get("run", "") for job in jobs.values() for step in job.get("steps", [])]
     require(
-        any(run.strip().endswith("inv test --args infra/tests") for run in runs),
+        any(run.endswith("inv test --args infra/tests") for run in s.runs("infra.yml")),
         "infra.yml: no step runs the whole infra/tests suite (the scanners)",
     )
     return (
@@ -193,14 +191,7 @@ def iac_scanners(s: Sources) -> str:
     scope="the CVE database needs the network: the CVE scan runs in GitHub Actions",
 )
 def trivy_image(s: Sources) -> str:
-    runs = [
-        step.get("run", "")
-        for job in s.workflow("app.yml")["jobs"].values()
-        for step in job.get("steps", [])
-    ]
-    require(
-        any(run.strip() == "uv run --locked inv scan" for run in runs), "app.yml: no `inv scan`"
-    )
+    require("uv run --locked inv scan" in s.runs("app.yml"), "app.yml: no `inv scan`")
     tree = s.python(SCAN)
     severities = {
         node.value.value
