@@ -100,6 +100,19 @@ class Controller:
         return status
 
 
+def kubeconfig_file(folder: Path, server: str) -> Path:
+    path = folder / "kubeconfig"
+    cluster, user = {"server": server}, {"token": "test-token"}
+    context = {"cluster": "c", "user": "u"}
+    config = {
+        "clusters": [{"name": "c", "cluster": cluster}],
+        "users": [{"name": "u", "user": user}],
+    }
+    config |= {"contexts": [{"name": "c", "context": context}], "current-context": "c"}
+    path.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "Config", **config}))
+    return path
+
+
 @pytest.fixture
 def kube(tmp_path) -> Iterator[tuple[client.ApiClient, Path]]:
     started, state = threading.Event(), {}
@@ -118,21 +131,7 @@ def kube(tmp_path) -> Iterator[tuple[client.ApiClient, Path]]:
     thread = threading.Thread(target=lambda: asyncio.run(serve()), daemon=True)
     thread.start()
     assert started.wait(10)
-    kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text(
-        yaml.safe_dump(
-            {
-                "apiVersion": "v1",
-                "kind": "Config",
-                "clusters": [{"name": "kmock", "cluster": {"server": state["url"]}}],
-                "users": [{"name": "operator", "user": {"token": "test-token"}}],
-                "contexts": [
-                    {"name": "kmock", "context": {"cluster": "kmock", "user": "operator"}}
-                ],
-                "current-context": "kmock",
-            }
-        )
-    )
+    kubeconfig = kubeconfig_file(tmp_path, state["url"])
     configuration = client.Configuration()
     configuration.host = state["url"]
     try:
@@ -242,44 +241,14 @@ def preview(tmp_path_factory) -> Iterator[str]:
 
 
 def run(kubeconfig: Path, command: str, *extra: str) -> int:
-    return main(
-        [
-            command,
-            "--env",
-            "dev",
-            "--kubeconfig",
-            str(kubeconfig),
-            "--apply-mode",
-            "template",
-            "--rollout-timeout",
-            "10",
-            *extra,
-        ]
-    )
+    common = f"--env dev --kubeconfig {kubeconfig} --apply-mode template --rollout-timeout 10"
+    return main([command, *common.split(), *extra])
 
 
 def deploy(kube, smoke: str, prometheus: FakePrometheus, *extra: str) -> int:
-    return run(
-        kube[1],
-        "deploy",
-        "--image-tag",
-        "0.2.0",
-        "--smoke-url",
-        smoke,
-        "--prometheus-url",
-        prometheus.url,
-        "--watch-seconds",
-        "0.5",
-        "--watch-interval",
-        "0.1",
-        "--scale-down-after",
-        "0",
-        *extra,
-    )
-
-
-def active(cluster: Cluster) -> str | None:
-    return cluster.active_color()
+    fast = "--image-tag 0.2.0 --watch-seconds 0.5 --watch-interval 0.1 --scale-down-after 0"
+    urls = ["--smoke-url", smoke, "--prometheus-url", prometheus.url]
+    return run(kube[1], "deploy", *fast.split(), *urls, *extra)
 
 
 def selector_color(cluster: Cluster, name: str) -> str:
@@ -359,7 +328,7 @@ def test_latency_breach_without_auto_rollback_stays_and_says_how_to_roll_back(
 ):
     prometheus.values["p99_latency_seconds"] = 2.0
     assert deploy(kube, preview, prometheus, "--no-auto-rollback") == 1
-    assert active(cluster) == "green"
+    assert cluster.active_color() == "green"
     failure = log_events(capsys)[-1]
     assert "inv rollback" in failure["next_step"]
 
@@ -438,3 +407,24 @@ def test_first_deploy_into_an_empty_namespace(kube, controller, preview, prometh
     assert [r.result for r in Records(Cluster(kube[0], NAMESPACE, RELEASE)).history()] == [
         "succeeded"
     ]
+
+
+def test_rollback_target_that_the_environment_would_refuse_stops_the_deploy(
+    kube, cluster, preview, prometheus, capsys
+):
+    # Blue runs unpinned (no digest); staging pins images by digest, so going back to blue
+    # could not be released there: the deploy must stop before changing anything.
+    digest = "sha256:" + "a" * 64
+    assert deploy(kube, preview, prometheus, "--env", "staging", "--image-digest", digest) == 1
+    failure = log_events(capsys)[-1]
+    assert "no valid rollback target" in failure["problem"]
+    assert "colors.blue.digest is required in staging" in failure["problem"]
+    assert Records(cluster).history() == []
+
+
+def test_unreachable_cluster_says_what_to_check(tmp_path, capsys):
+    kubeconfig = kubeconfig_file(tmp_path, "http://127.0.0.1:9")
+    assert run(kubeconfig, "rollback") == 1
+    failure = log_events(capsys)[-1]
+    assert "cannot reach the cluster" in failure["problem"]
+    assert "kubectl cluster-info" in failure["next_step"]

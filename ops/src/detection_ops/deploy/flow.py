@@ -83,8 +83,9 @@ class Deployer:
             )
         return state
 
-    def validate_rollback(self, state: ReleaseState) -> ColorState:
-        """The active colour must be healthy to be the way back; returns its recorded state."""
+    def validate_rollback(self, state: ReleaseState, target: ReleaseState) -> ColorState:
+        """The active colour must be healthy, and the release that scales it back up after the
+        switch must render with today's values: then it is a way back. Returns its state."""
         active = state.color(state.active)
         rollout = self.cluster.rollout(state.active) if active.replicas else None
         healthy = rollout is not None and rollout.complete and rollout.desired > 0
@@ -96,6 +97,7 @@ class Deployer:
             healthy=healthy,
         )
         if healthy:
+            self._require_renderable_rollback(state, target)
             return active
         detail = (
             "has no replicas"
@@ -110,6 +112,19 @@ class Deployer:
             "fix the active colour first (`inv rollback` or a fix-forward on it); "
             "--first-deploy is only for an environment without a healthy release",
         )
+
+    def _require_renderable_rollback(self, state: ReleaseState, target: ReleaseState) -> None:
+        # Rolling back returns to `target` (the old colour active with its recorded image and
+        # replicas, the new one idle): it must render with today's values before anything moves.
+        try:
+            self.helm.template(target.values_yaml(state.idle))
+        except OperatorError as error:
+            raise OperatorError(
+                f"no valid rollback target: {state.active} "
+                f"({state.color(state.active).describe()}) cannot be released with the current "
+                f"values: {error.problem}",
+                "make the active colour releasable again (e.g. pin its image by digest) first",
+            ) from error
 
     # -- deploy ----------------------------------------------------------------------------
 
@@ -151,9 +166,9 @@ class Deployer:
                     "deploy without --first-deploy (the rollback target is then validated)",
                 )
             state = state or self.existing()
-            self.validate_rollback(state)
+            target = self._target(state, options)
+            self.validate_rollback(state, target)
         old, new = state.active, state.idle
-        target = self._target(state, options)
         record = self.records.save(
             DeployRecord.start("deploy", old, state.color(old), new, target.color(new))
         )
