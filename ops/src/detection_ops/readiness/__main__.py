@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,7 +24,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None, console: Console | None = None) -> int:
     """Print the checklist with PASS/FAIL and evidence per item; 1 when any item fails."""
     args = parse_args(argv)
-    console = console or Console(width=200)
+    # A terminal keeps its width; logs (CI, pipes) get a width that fits a row per item.
+    console = console or (Console() if sys.stdout.isatty() else Console(width=200))
     root = (args.root or find_repo_root(Path.cwd())).resolve()
     try:
         outcomes = evaluate((root / CHECKLIST).read_text(encoding="utf-8"), Sources(root))
