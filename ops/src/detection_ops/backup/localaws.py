@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from detection_ops.backup.service import free_port
+from detection_ops.backup.service import free_port, stop
 from detection_ops.deploy.steps import OperatorError
 from detection_ops.tools.specs import find_repo_root
 
@@ -52,12 +51,7 @@ def moto_server(timeout: float = 30.0) -> Iterator[dict[str, str]]:
         _wait_up(endpoint, process, timeout)
         yield {**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint}
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, grace=10)
 
 
 def _wait_up(endpoint: str, process: subprocess.Popen[bytes], timeout: float) -> None:

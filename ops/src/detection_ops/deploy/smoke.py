@@ -1,56 +1,31 @@
 """Smoke test of one colour through its Service: ready, a real authenticated detection that
 geolocates to the known ground point, and the same detection read back.
 
-The detection: a camera 120 m above flat ground (HAE 0) looking 45 degrees down at the image
-centre, so the answer must lie ~120 m from the camera on its 30 degree heading at height ~0.
+The detection is the service's example (`detection_api.api.examples`): a camera 120 m above flat
+ground (HAE 0) looking 45 degrees down at the image centre, so the answer must lie ~120 m from the
+camera at height ~0.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
+from detection_api.api.examples import example_detection
 from detection_ops.deploy.steps import OperatorError
 
-CAMERA_LAT, CAMERA_LON, CAMERA_ALT_M = 48.1, 11.5, 120.0
+CAMERA_LAT, CAMERA_LON = 48.1, 11.5  # the example's pose
 EXPECTED_RANGE_M = 120.0  # 45 degrees down from 120 m
 RANGE_TOLERANCE_M = 5.0
 EARTH_RADIUS_M = 6_371_008.8
 
 
-def smoke_detection(
-    source: str = "deploy-smoke", captured_at: datetime | None = None
-) -> dict[str, Any]:
-    captured = (captured_at or datetime.now(UTC)).isoformat().replace("+00:00", "Z")
-    return {
-        "captured_at": captured,
-        "source": source,
-        "camera_id": "smoke-cam",
-        "object": {"class": "car", "confidence": 0.9},
-        "pixel": {"x": 960, "y": 540},
-        "camera": {
-            "image_width": 1920,
-            "image_height": 1080,
-            "fx": 1400,
-            "fy": 1400,
-            "cx": 960,
-            "cy": 540,
-        },
-        "pose": {
-            "lat": CAMERA_LAT,
-            "lon": CAMERA_LON,
-            "alt": CAMERA_ALT_M,
-            "alt_datum": "hae",
-            "yaw": 30,
-            "pitch": -45,
-            "roll": 0,
-        },
-        "terrain": {"height_m": 0, "datum": "hae"},
-    }
+def smoke_detection(source: str = "deploy-smoke") -> dict[str, Any]:
+    """The service's own example detection (fresh `captured_at`), tagged as a smoke test."""
+    return example_detection(source=source, camera_id="smoke-cam")
 
 
 def ground_distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
