@@ -138,3 +138,32 @@ def test_chart_ships_the_tested_rule_file_unchanged(helm: Helm) -> None:
     (rule,) = of_kind(manifests, "PrometheusRule")
     shipped = yaml.safe_load((REPO_ROOT / RULES_FILE).read_text())
     assert rule["spec"] == {"groups": shipped["groups"]}
+
+
+def shipped_thresholds(helm: Helm, geolocation: dict[str, float] | None) -> dict[str, str]:
+    values: dict[str, object] = {"enabled": True}
+    if geolocation is not None:
+        values["geolocation"] = geolocation
+    manifests = helm.template(None, {"monitoring": {"prometheusRule": values}})
+    (rule,) = of_kind(manifests, "PrometheusRule")
+    records = [r for group in rule["spec"]["groups"] for r in group["rules"] if "record" in r]
+    return {r["record"]: r["expr"] for r in records if r["record"].endswith(":threshold")}
+
+
+def test_geolocation_thresholds_default_to_the_tested_values(helm: Helm) -> None:
+    tested = {rule.name: rule.expr for rule in RULES if rule.name.endswith(":threshold")}
+    assert shipped_thresholds(helm, None) == tested
+
+
+def test_geolocation_thresholds_come_from_values(helm: Helm) -> None:
+    shipped = shipped_thresholds(helm, {"redFlagRatio": 0.35, "ce90MedianMeters": 120})
+    assert shipped == {
+        "detection_api:red_flag_ratio:threshold": "vector(0.35)",
+        "detection_api:ce90_median_meters:threshold": "vector(120)",
+    }
+
+
+def test_a_threshold_outside_its_range_is_refused(helm: Helm) -> None:
+    values = {"enabled": True, "geolocation": {"redFlagRatio": 1.5, "ce90MedianMeters": 50}}
+    error = helm.template_error(None, {"monitoring": {"prometheusRule": values}})
+    assert "redFlagRatio" in error
