@@ -40,7 +40,7 @@ READY_TIMEOUT_S = 60.0
 SIZE_TARGET_MB = 200  # the target, printed next to the measured size
 # Regression budget, not the target: the locked runtime dependencies alone take ~350 MB
 # (rasterio with its bundled GDAL ~118 MB, numpy ~66 MB, botocore ~32 MB, sqlalchemy ~28 MB), so
-# the 200 MB target needs a dependency decision (docs/runbooks/build-and-scan.md). This catches
+# the 200 MB target needs a dependency decision (docs/build-and-scan.md). This catches
 # what the Dockerfile must keep out: compilers, build tools, tests, caches.
 SIZE_BUDGET_MB = 520
 

@@ -124,9 +124,7 @@ class ImageTasks:
             raise OperatorError(f"no saved image at {tar}", "run `uv run inv build` first")
         trivy = self.trivy()
         found = []
-        for scan in plan(
-            with_vulnerabilities=vulnerabilities, ignorefile=self.root / ".trivyignore"
-        ):
+        for scan in plan(with_vulnerabilities=vulnerabilities, root=self.root):
             with self.steps.step(f"trivy {scan.name}", report=str(self.files.reports)):
                 found += run_scan(scan, trivy, tar, self.files.reports, self.files.state / "trivy")
         for finding in found:

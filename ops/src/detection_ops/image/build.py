@@ -102,10 +102,14 @@ def build_image(
 
 
 def save_image(engine: Engine, tag: str, tar: Path) -> None:
+    """`docker save` to `tar`; older saved images (other commits, ~0.5 GB each) are removed."""
     tar.parent.mkdir(parents=True, exist_ok=True)
     partial = tar.with_suffix(".partial")
     engine.run("save", "--output", str(partial), tag, timeout=SAVE_TIMEOUT_S)
     partial.rename(tar)
+    for older in tar.parent.glob(f"{IMAGE_NAME}-*.tar"):
+        if older != tar:
+            older.unlink()
 
 
 def image_size_mb(engine: Engine, tag: str) -> float:
