@@ -167,3 +167,14 @@ def test_a_threshold_outside_its_range_is_refused(helm: Helm) -> None:
     values = {"enabled": True, "geolocation": {"redFlagRatio": 1.5, "ce90MedianMeters": 50}}
     error = helm.template_error(None, {"monitoring": {"prometheusRule": values}})
     assert "redFlagRatio" in error
+
+
+def test_runbook_urls_follow_the_published_base(helm: Helm) -> None:
+    base = "https://git.example.org/ops/detection-api/-/blob/main/docs/runbooks"
+    values = {"enabled": True, "runbookBaseUrl": base + "/"}
+    manifests = helm.template(None, {"monitoring": {"prometheusRule": values}})
+    (rule,) = of_kind(manifests, "PrometheusRule")
+    alerts = [r for group in rule["spec"]["groups"] for r in group["rules"] if "alert" in r]
+    assert len(alerts) == len(ALERTS)
+    for alert in alerts:
+        assert alert["annotations"]["runbook_url"] == f"{base}/{alert['alert']}.md"
