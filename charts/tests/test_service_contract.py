@@ -6,12 +6,15 @@ hide the chart's own results).
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from charts.tests.conftest import Renders, api_deployments, env_of, every_pod
+from detection_api.delivery.destinations import Destination
 from detection_api.main import create_app
 from detection_api.settings import Settings
 from detection_api.store import migrate
@@ -80,3 +83,25 @@ def test_every_environment_s_settings_let_the_service_start(
                 monkeypatch.setenv(name, FROM_SECRETS[name])
         settings = Settings()  # raises on a development default in production
         assert settings.environment.value == where.split("/")[0], where
+
+
+def test_tak_destinations_are_named_and_tls_ones_use_the_mounted_client_certificate(
+    renders: Renders,
+) -> None:
+    """The service parses every rendered destination; names become the metric labels; TLS ones
+    carry the CA, certificate and key from the mounted secret."""
+    seen_tls = False
+    for where, deployment in api_deployments(renders):
+        pod = deployment["spec"]["template"]["spec"]
+        urls = json.loads(env_of(pod["containers"][0])["DETECTION_API_TAK_DESTINATIONS"])
+        mounts = {m["mountPath"] for m in pod["containers"][0]["volumeMounts"]}
+        for url in urls:
+            destination = Destination.from_url(url)
+            assert destination.name in url, where
+            if destination.scheme == "tls":
+                seen_tls = True
+                assert "/etc/detection-api/tak" in mounts, where
+                for path in (destination.ca_file, destination.cert_file, destination.key_file):
+                    assert path is not None, (where, url)
+                    assert path.parent == Path("/etc/detection-api/tak"), (where, url)
+    assert seen_tls, "no environment renders a TLS destination"

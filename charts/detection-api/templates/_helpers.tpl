@@ -162,10 +162,17 @@ checkov.io/skip1: CKV_K8S_35=Settings are environment variables (pydantic-settin
       key: {{ .Values.secrets.apiKeyPepperKey }}
 {{- end }}
 
+{{/* TAK destination URLs for the service: each named (the metrics label), and TLS ones pointed
+at the client certificate, key and CA mounted from tak.clientCertSecret. */}}
 {{- define "detection-api.takUrls" -}}
 {{- $urls := list }}
+{{- $certs := "/etc/detection-api/tak" }}
 {{- range .Values.tak.destinations }}
-{{- $urls = append $urls .url }}
+{{- $url := printf "%s?name=%s" .url .name }}
+{{- if and (hasPrefix "tls://" .url) $.Values.tak.clientCertSecret }}
+{{- $url = printf "%s&ca_file=%s/ca.crt&cert_file=%s/tls.crt&key_file=%s/tls.key" $url $certs $certs $certs }}
+{{- end }}
+{{- $urls = append $urls $url }}
 {{- end }}
 {{- $urls | toJson }}
 {{- end }}

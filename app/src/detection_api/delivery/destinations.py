@@ -101,6 +101,7 @@ class Destination:
         except ValueError as exc:
             raise DestinationError(f"{url!r}: invalid port") from exc
         query = dict(parse_qsl(parts.query, strict_parsing=False))
+        name = name or query.pop("name", None)  # a chart names destinations in the query
         leaked = sorted(set(query) & set(_SECRET_OPTIONS))
         if leaked or parts.password:
             raise DestinationError(f"{url!r}: passwords must not be in the URL ({leaked})")
