@@ -54,21 +54,20 @@ def test_alertmanager_config_passes_amtool(
     assert "SUCCESS" in result.stdout
 
 
+def routes_test(
+    require_tool: Callable[[str], str], config: Path, receiver: str, *labels: str
+) -> subprocess.CompletedProcess[str]:
+    """`amtool config routes test`: exit 0 only when the labels reach `receiver`."""
+    verify = [f"--config.file={config}", f"--verify.receivers={receiver}"]
+    return amtool(require_tool, "config", "routes", "test", *verify, *labels)
+
+
 @pytest.mark.parametrize(("severity", "receiver"), SEVERITY_RECEIVERS.items())
 def test_each_severity_reaches_its_receiver(
     require_tool: Callable[[str], str], alertmanager_config: Path, severity: str, receiver: str
 ) -> None:
-    result = amtool(
-        require_tool,
-        "config",
-        "routes",
-        "test",
-        f"--config.file={alertmanager_config}",
-        f"--verify.receivers={receiver}",
-        "alertname=DetectionApiTakDisconnected",
-        f"severity={severity}",
-        "destination=tak-a",
-    )
+    labels = ("alertname=DetectionApiTakDisconnected", f"severity={severity}", "destination=tak-a")
+    result = routes_test(require_tool, alertmanager_config, receiver, *labels)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == receiver
 
@@ -76,31 +75,15 @@ def test_each_severity_reaches_its_receiver(
 def test_a_wrong_receiver_fails_amtool(
     require_tool: Callable[[str], str], alertmanager_config: Path
 ) -> None:
-    result = amtool(
-        require_tool,
-        "config",
-        "routes",
-        "test",
-        f"--config.file={alertmanager_config}",
-        "--verify.receivers=pager",
-        "severity=ticket",
-    )
+    result = routes_test(require_tool, alertmanager_config, "pager", "severity=ticket")
     assert result.returncode != 0
 
 
 def test_heartbeats_notify_nobody(
     require_tool: Callable[[str], str], alertmanager_config: Path
 ) -> None:
-    result = amtool(
-        require_tool,
-        "config",
-        "routes",
-        "test",
-        f"--config.file={alertmanager_config}",
-        "--verify.receivers=null",
-        "alertname=Watchdog",
-        "severity=none",
-    )
+    labels = ("alertname=Watchdog", "severity=none")
+    result = routes_test(require_tool, alertmanager_config, "null", *labels)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

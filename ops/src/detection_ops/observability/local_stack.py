@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -105,35 +105,26 @@ def running(
         server.stop()
 
 
-@contextmanager
-def alertmanager(binary: str, config: Path, workdir: Path) -> Iterator[Server]:
+def prometheus_server(
+    name: str, binary: str, config: Path, workdir: Path, storage_flag: str, *extra: str
+) -> AbstractContextManager[Server]:
+    """A Prometheus-family server: config file, storage folder, loopback port, /-/ready."""
+    storage = workdir / f"{name}-data"
+    storage.mkdir(exist_ok=True)
+    args = [binary, f"--config.file={config}", f"{storage_flag}={storage}"]
+    args += [f"--web.listen-address={LOOPBACK}:{{port}}", *extra]
+    return running(name, args, workdir, "/-/ready")
+
+
+def alertmanager(binary: str, config: Path, workdir: Path) -> AbstractContextManager[Server]:
     """A single Alertmanager (clustering off) with its storage under `workdir`."""
-    storage = workdir / "alertmanager-data"
-    storage.mkdir(exist_ok=True)
-    args = [
-        binary,
-        f"--config.file={config}",
-        f"--storage.path={storage}",
-        f"--web.listen-address={LOOPBACK}:{{port}}",
-        "--cluster.listen-address=",
-    ]
-    with running("alertmanager", args, workdir, "/-/ready") as server:
-        yield server
+    flags = ("--storage.path", "--cluster.listen-address=")
+    return prometheus_server("alertmanager", binary, config, workdir, *flags)
 
 
-@contextmanager
-def prometheus(binary: str, config: Path, workdir: Path) -> Iterator[Server]:
+def prometheus(binary: str, config: Path, workdir: Path) -> AbstractContextManager[Server]:
     """A Prometheus with its TSDB under `workdir`."""
-    storage = workdir / "prometheus-data"
-    storage.mkdir(exist_ok=True)
-    args = [
-        binary,
-        f"--config.file={config}",
-        f"--storage.tsdb.path={storage}",
-        f"--web.listen-address={LOOPBACK}:{{port}}",
-    ]
-    with running("prometheus", args, workdir, "/-/ready") as server:
-        yield server
+    return prometheus_server("prometheus", binary, config, workdir, "--storage.tsdb.path")
 
 
 @dataclass
