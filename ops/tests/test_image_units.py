@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ import yaml
 from detection_ops.deploy.steps import OperatorError
 from detection_ops.image.__main__ import parse, push_target, vulnerabilities_wanted
 from detection_ops.image.base import BaseRecipe
-from detection_ops.image.build import ImageMeta, build_command
+from detection_ops.image.build import ImageFiles, ImageMeta, build_command
 from detection_ops.image.engine import private_dockerd
 from detection_ops.image.scan import BLOCKING_SEVERITIES, findings, plan
 
@@ -204,3 +205,14 @@ def test_a_dockerd_that_cannot_start_fails_with_its_log(tmp_path: Path) -> None:
     refused = r"dockerd exited 1 while starting:\n.*overlay2 not supported"
     with pytest.raises(OperatorError, match=refused), private_dockerd(state, "docker", str(fake)):
         pass
+
+
+def test_scan_takes_the_image_the_last_build_saved(tmp_path: Path) -> None:
+    files = ImageFiles(tmp_path)
+    assert files.saved() is None
+    files.state.mkdir(parents=True)
+    older, newer = files.state / "detection-api-aaa.tar", files.state / "detection-api-bbb.tar"
+    for age, tar in ((100, older), (0, newer)):
+        tar.write_bytes(b"")
+        os.utime(tar, (time.time() - age, time.time() - age))
+    assert files.saved() == newer

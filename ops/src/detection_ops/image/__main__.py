@@ -104,7 +104,8 @@ class ImageTasks:
                 write_sbom(trivy, tar, self.files.sbom(self.meta), self.files.state / "trivy")
             if target is None:
                 return 0
-            if code := self.scan(vulnerabilities=vulnerabilities_wanted(False, self.environ)):
+            wanted = vulnerabilities_wanted(False, self.environ)
+            if code := self.scan(tar, vulnerabilities=wanted):
                 return code
             with self.steps.step("push", target=target):
                 engine.run("tag", self.meta.tag, target, timeout=60)
@@ -118,10 +119,13 @@ class ImageTasks:
         with self.steps.step("local base image"):
             return ensure_base(engine, self.files.state / "base")
 
-    def scan(self, *, vulnerabilities: bool) -> int:
-        tar = self.files.tar(self.meta)
-        if not tar.is_file():
-            raise OperatorError(f"no saved image at {tar}", "run `uv run inv build` first")
+    def scan(self, tar: Path | None, *, vulnerabilities: bool) -> int:
+        """Scan the saved image (the last `inv build`'s, which may be an earlier commit's)."""
+        if tar is None:
+            raise OperatorError(
+                f"no saved image under {self.files.state}", "run `uv run inv build`"
+            )
+        self.steps.console.print(f"scanning {tar.name}")
         trivy = self.trivy()
         found = []
         for scan in plan(with_vulnerabilities=vulnerabilities, root=self.root):
@@ -143,7 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         tasks = ImageTasks(find_repo_root(Path.cwd()), os.environ, steps)
         if args.command == "build":
             return tasks.build(args)
-        return tasks.scan(vulnerabilities=vulnerabilities_wanted(args.vulnerabilities, os.environ))
+        wanted = vulnerabilities_wanted(args.vulnerabilities, os.environ)
+        return tasks.scan(tasks.files.saved(), vulnerabilities=wanted)
     except OperatorError as error:
         return fail(steps, error)
 

@@ -72,6 +72,11 @@ class ImageFiles:
     def tar(self, meta: ImageMeta) -> Path:
         return self.state / f"{IMAGE_NAME}-{meta.revision}.tar"
 
+    def saved(self) -> Path | None:
+        """The image `inv build` saved last (it keeps only that one)."""
+        tars = sorted(self.state.glob(f"{IMAGE_NAME}-*.tar"), key=lambda tar: tar.stat().st_mtime)
+        return tars[-1] if tars else None
+
     def sbom(self, meta: ImageMeta) -> Path:
         return self.reports / f"sbom-{meta.revision}.cdx.json"
 
