@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import io
+import os
+import signal
+import socket
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -49,3 +54,39 @@ def test_every_target_is_in_view_all_along_the_loiter() -> None:
 def test_duration_must_be_positive() -> None:
     with pytest.raises(SystemExit):
         parse(["--duration", "0"])
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_service_and_the_peer(tmp_path: Path) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "detection_ops.demo",
+        "--duration",
+        "120",
+        "--dir",
+        str(tmp_path),
+    ]
+    demo = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"},
+    )  # fmt: skip
+    try:
+        assert demo.stdout is not None
+        lines = iter(demo.stdout.readline, "")
+        started = next(line for line in lines if line.startswith("service on "))
+        next(line for line in lines if "TAK <- " in line)  # flying and delivering
+        demo.send_signal(signal.SIGINT)
+        rest = demo.communicate(timeout=60)[0]
+    finally:
+        demo.kill()
+    assert demo.returncode == 130
+    assert "interrupted: service and TAK peer stopped" in rest
+    service_port = int(started.split()[2].rsplit(":", 1)[1])
+    peer_port = int(started.split("TAK peer on ")[1].split(":")[-1])
+    for port in (service_port, peer_port):
+        with (
+            pytest.raises(ConnectionRefusedError),
+            socket.create_connection(("127.0.0.1", port), timeout=2),
+        ):
+            pass

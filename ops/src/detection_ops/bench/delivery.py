@@ -49,6 +49,7 @@ class Drain:
     seconds_first_to_last: float  # first -> last arrival at the peer
     baseline_per_second: float  # the same bytes over one plain TCP connection
     duplicates: int
+    cpu_ms: float | None  # the service's CPU time per event while draining
     load_average: str
 
     @property
@@ -161,10 +162,10 @@ async def drain(store: str, workdir: Path, count: int) -> Drain:
                 base_url=server.url, headers=servers.AUTH, timeout=CLIENT_TIMEOUT_SECONDS
             ) as client:
                 await queue(client, count)
-                started = time.perf_counter()
+                started, cpu_before = time.perf_counter(), server.cpu_seconds()
                 await sink.start()
                 await Metrics(metrics_port).wait_sent(client, count, WAIT_SECONDS)
-                confirmed = time.perf_counter() - started
+                confirmed, cpu_after = time.perf_counter() - started, server.cpu_seconds()
         finally:
             await sink.stop()
             server.stop()
@@ -177,6 +178,9 @@ async def drain(store: str, workdir: Path, count: int) -> Drain:
         seconds_first_to_last=(max(arrivals) - min(arrivals)).total_seconds(),
         baseline_per_second=await replay(raw),
         duplicates=len(sink.events) - len(raw),
+        cpu_ms=None
+        if cpu_before is None or cpu_after is None
+        else 1e3 * (cpu_after - cpu_before) / count,
         load_average=servers.load_average(),
     )
 
@@ -255,17 +259,18 @@ def drain_table(results: list[Drain]) -> Table:
         "TAK drain after an outage (queued with the peer down, then started)",
         f"target >= {DRAIN_TARGET_PER_SECOND:,.0f} events/s from peer start to all confirmed. "
         "spread: first -> last arrival. raw: the same bytes over one plain TCP connection to a "
-        "fresh peer. "
+        "fresh peer. CPU ms: the service's CPU time per event while draining. "
         "load: 1-min load average at the time.",
-        ("store", "events", "s", "events/s", "spread s", "raw/s", "x raw", "dupes", "target",
-         "load"),
+        ("store", "events", "s", "events/s", "spread s", "raw/s", "x raw", "CPU ms", "dupes",
+         "target", "load"),
     )  # fmt: skip
     for d in results:
         view.add_row(
             SHORT.get(d.store, d.store), f"{d.events:,}", f"{d.seconds_to_confirmed:.2f}",
             f"{d.per_second:,.0f}", f"{d.seconds_first_to_last:.2f}",
             f"{d.baseline_per_second:,.0f}",
-            f"{d.ratio:.3f}", str(d.duplicates),
+            f"{d.ratio:.3f}", f"{d.cpu_ms:.2f}" if d.cpu_ms is not None else "",
+            str(d.duplicates),
             "met" if d.per_second >= DRAIN_TARGET_PER_SECOND else "MISSED",
             d.load_average.split()[0],
         )  # fmt: skip

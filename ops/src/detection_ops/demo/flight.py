@@ -10,13 +10,14 @@ with each detection, so a demo can show the error next to the claimed CE90.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pymap3d
 
+from detection_api.geo import Sigmas
 from detection_api.geo.frames import BODY_FROM_CAMERA, ned_from_body
 
 WIDTH, HEIGHT, FOCAL_PX = 1920, 1080, 1400.0
@@ -32,19 +33,12 @@ class Target:
     hae: float = 0.0
 
 
-@dataclass(frozen=True)
-class Noise:
-    """One-sigma errors of what the drone reports (and states as its uncertainty)."""
-
-    horizontal_m: float = 2.5
-    vertical_m: float = 3.0
-    yaw_deg: float = 1.0
-    pitch_deg: float = 0.5
-    roll_deg: float = 0.5
-    pixel: float = 3.0
-
-    def as_request(self) -> dict[str, float]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+#: One-sigma errors of what the drone reports (a gimbal with an RTK-less GNSS), also stated
+#: in each request as its uncertainty. The terrain is known here (flat, HAE 0).
+NOISE = Sigmas(
+    horizontal_m=2.5, vertical_m=3.0, yaw_deg=1.0, pitch_deg=0.5, roll_deg=0.5, pixel=3.0
+)
+UNCERTAINTY_FIELDS = ("horizontal_m", "vertical_m", "yaw_deg", "pitch_deg", "roll_deg", "pixel")
 
 
 @dataclass(frozen=True)
@@ -54,7 +48,7 @@ class Loiter:
     radius_m: float = 300.0
     height_m: float = 120.0  # above the (flat, HAE 0) ground
     speed_m_s: float = 15.0
-    noise: Noise = field(default_factory=Noise)
+    noise: Sigmas = NOISE
 
 
 @dataclass(frozen=True)
@@ -141,6 +135,6 @@ class Flight:
                 "pitch": pitch + draw(0.0, noise.pitch_deg),
                 "roll": roll + draw(0.0, noise.roll_deg),
             },
-            "uncertainty": noise.as_request(),
+            "uncertainty": {name: getattr(noise, name) for name in UNCERTAINTY_FIELDS},
             "terrain": {"height_m": 0.0, "datum": "hae"},
         }  # fmt: skip
