@@ -37,6 +37,9 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     restoring.add_argument("--target-database", help="name of the new database")
     restoring.add_argument("--sqlite-path", type=Path, help="where the SQLite queue goes")
     restoring.add_argument("--reports", type=Path, default=Path("var/dr"))
+    restoring.add_argument(
+        "--pitr", metavar="RDS_INSTANCE", help="PostgreSQL from an RDS point-in-time restore"
+    )
     drilling = commands.add_parser("dr-drill", help="backup -> destroy -> restore -> ready")
     drilling.add_argument("--env", default="local")
     drilling.add_argument("--detections", type=int, default=20)
@@ -61,7 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "backup":
             take_backups(config, steps, verify=not args.no_verify)
             return 0
-        target = RestoreTarget(args.in_place, args.target_database, args.sqlite_path)
+        target = RestoreTarget(
+            args.in_place, args.target_database, args.sqlite_path, pitr_instance=args.pitr
+        )
         outcome = restore(config, args.backup, target, steps)
         outcome.report.write(args.reports)
         return _finish(outcome.report, steps)

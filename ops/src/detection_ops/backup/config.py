@@ -59,6 +59,11 @@ class BackupConfig:
             iam_region=region if iam else None,
         )
 
+    def rds(self) -> Any:
+        import boto3  # noqa: PLC0415 - slow import, only when talking to AWS
+
+        return boto3.client("rds", region_name=self.region)
+
     def s3(self) -> Any:
         import boto3  # noqa: PLC0415 - slow import, only when talking to AWS
 

@@ -19,6 +19,7 @@ from detection_api.store.database import create_database_engine
 from detection_ops.backup import postgres, sqlite
 from detection_ops.backup.config import BackupConfig
 from detection_ops.backup.manifest import Kind, Manifest, TableState
+from detection_ops.backup.pitr import PitrRestore, restore_latest
 from detection_ops.backup.report import DrReport
 from detection_ops.backup.service import serving
 from detection_ops.backup.store import BackupStore
@@ -39,6 +40,8 @@ class RestoreTarget:
     sqlite_path: Path | None = None  # where the SQLite queue goes (default: the configured path)
     ready_timeout: float = 120.0
     service_env: Mapping[str, str] = field(default_factory=dict)  # e.g. TAK destinations
+    pitr_instance: str | None = None  # RDS instance to restore at its latest restorable time
+    pitr_timeout: float = 3600.0
 
 
 @dataclass(frozen=True)
@@ -98,28 +101,25 @@ def _restore_postgres(
     return url.render_as_string(hide_password=False)
 
 
-def restore(
-    config: BackupConfig,
-    wanted: str,
-    target: RestoreTarget,
-    steps: Steps,
-    *,
-    started_at: datetime | None = None,
-    on_ready: Callable[[str], None] | None = None,
-) -> Restored:
-    """Restore backup `wanted` (an id or `latest`); `on_ready` runs while the service is up."""
-    started_at = started_at or datetime.now(UTC)
-    store = BackupStore(config.s3(), config.bucket, config.kms_key_arn)
-    sqlite_target = target.sqlite_path or config.sqlite_path
+def _kinds(config: BackupConfig, target: RestoreTarget, sqlite_target: Path | None) -> list[Kind]:
     kinds: list[Kind] = []
-    if config.database_url:
+    if config.database_url and not target.pitr_instance:
         kinds.append("postgres")
     if sqlite_target is not None:
         kinds.append("sqlite")
-    if not kinds:
+    if not kinds and not target.pitr_instance:
         raise OperatorError(
             "nothing to restore into", "set DETECTION_API_DATABASE_URL or --sqlite-path"
         )
+    return kinds
+
+
+def _from_backups(
+    config: BackupConfig, wanted: str, target: RestoreTarget, steps: Steps, kinds: list[Kind]
+) -> tuple[dict[str, Manifest], str | None]:
+    """Download, verify and restore the backups of `kinds`; returns manifests and the PG URL."""
+    store = BackupStore(config.s3(), config.bucket, config.kms_key_arn)
+    sqlite_target = target.sqlite_path or config.sqlite_path
     manifests: dict[str, Manifest] = {}
     database_url = None
     with tempfile.TemporaryDirectory(prefix="detection-restore-") as scratch:
@@ -139,6 +139,37 @@ def restore(
                 require_same_tables(
                     manifests["sqlite"], sqlite.table_states(sqlite_target), str(sqlite_target)
                 )
+    return manifests, database_url
+
+
+def _point_in_time(config: BackupConfig, target: RestoreTarget, steps: Steps) -> PitrRestore:
+    assert target.pitr_instance is not None  # noqa: S101 - only called with --pitr
+    if config.database_url is None:
+        raise OperatorError("--pitr needs DETECTION_API_DATABASE_URL", "set the service's URL")
+    restored = f"{target.pitr_instance}-pitr-{datetime.now(UTC):%Y%m%d%H%M%S}"
+    with steps.step("RDS point-in-time restore", source=target.pitr_instance, target=restored):
+        return restore_latest(config.rds(), target.pitr_instance, restored, target.pitr_timeout)
+
+
+def restore(
+    config: BackupConfig,
+    wanted: str,
+    target: RestoreTarget,
+    steps: Steps,
+    *,
+    started_at: datetime | None = None,
+    on_ready: Callable[[str], None] | None = None,
+) -> Restored:
+    """Restore backup `wanted` (an id or `latest`; with `target.pitr_instance` PostgreSQL comes
+    from an RDS point-in-time restore instead); `on_ready` runs while the service is up."""
+    started_at = started_at or datetime.now(UTC)
+    sqlite_target = target.sqlite_path or config.sqlite_path
+    manifests, database_url = _from_backups(
+        config, wanted, target, steps, _kinds(config, target, sqlite_target)
+    )
+    pitr = _point_in_time(config, target, steps) if target.pitr_instance else None
+    if pitr is not None and config.database_url:
+        database_url = pitr.database_url(config.database_url)
     sqlite_url = f"sqlite:///{sqlite_target}" if sqlite_target else None
     with steps.step("run migrations"):
         for url in filter(None, (database_url, sqlite_url)):
@@ -152,17 +183,16 @@ def restore(
             )
         ready_at = datetime.now(UTC)
         with steps.step("check row counts against the manifest"):
-            _check_rows(manifests, database_url, sqlite_target)
+            _check_rows(manifests, database_url if pitr is None else None, sqlite_target)
         if on_ready is not None:
             on_ready(service.url)
-    oldest = min(manifests.values(), key=lambda m: m.created_at)
-    report = DrReport(
-        environment=config.environment,
-        backup_id=oldest.backup_id,
-        backup_created_at=oldest.created_at,
+    report = build_report(
+        config,
+        manifests=manifests,
+        pitr=pitr,
         started_at=started_at,
         ready_at=ready_at,
-        phases=list(steps.timings),
+        steps=steps,
     )
     steps.event(
         "restore.done",
@@ -172,3 +202,37 @@ def restore(
         rpo_seconds=report.rpo_seconds,
     )
     return Restored(report, database_url, sqlite_target)
+
+
+def build_report(
+    config: BackupConfig,
+    *,
+    manifests: dict[str, Manifest],
+    pitr: PitrRestore | None,
+    started_at: datetime,
+    ready_at: datetime,
+    steps: Steps,
+) -> DrReport:
+    """RPO counts from the oldest data restored: a backup's time or the RDS restorable time."""
+    points = [
+        (m.created_at, m.backup_id, "restore start minus the backup's time")
+        for m in manifests.values()
+    ]
+    if pitr is not None:
+        points.append(
+            (
+                pitr.restorable_time,
+                pitr.instance,
+                "restore start minus the RDS latest restorable time",
+            )
+        )
+    data_time, name, basis = min(points)
+    return DrReport(
+        environment=config.environment,
+        backup_id=name,
+        backup_created_at=data_time,
+        started_at=started_at,
+        ready_at=ready_at,
+        phases=list(steps.timings),
+        rpo_basis=basis,
+    )
