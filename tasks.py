@@ -101,14 +101,16 @@ def backup(c: Context, env: str, no_verify: bool = False) -> None:  # noqa: ARG0
         "backup": "backup id or `latest`",
         "in_place": "overwrite the configured database instead of restoring into a new one",
         "target_database": "name of the new database",
+        "pitr": "RDS instance id: PostgreSQL from a point-in-time restore (latest restorable time)",
     }
 )
-def restore(
+def restore(  # noqa: PLR0917 - one flag per documented option
     c: Context,  # noqa: ARG001 - runs in-process
     env: str,
     backup: str = "latest",
     in_place: bool = False,
     target_database: str = "",
+    pitr: str = "",
 ) -> None:
     """Restore a backup, bring the service up, check rows, and write the DR report."""
     from detection_ops.backup.__main__ import main  # noqa: PLC0415 - keeps `inv --list` fast
@@ -116,6 +118,7 @@ def restore(
     args = ["restore", "--env", env, "--backup", backup]
     args += ["--in-place"] if in_place else []
     args += ["--target-database", target_database] if target_database else []
+    args += ["--pitr", pitr] if pitr else []
     if code := main(args):
         raise Exit(code=code)
 
