@@ -42,15 +42,19 @@ class DrillSource:
     detection_ids: list[str]
 
 
-def seed(database_url: str, count: int, tak_port: int | None = None) -> list[str]:
+def seed(
+    database_url: str, count: int, tak_port: int | None = None, stale_after_seconds: int = 3600
+) -> list[str]:
     """Ingest `count` detections through the real service; their outbox rows stay pending.
 
     The TAK destination is a port nobody listens on (as during an outage); retries back off
-    at most a second, so the rows are due again soon after a restore.
+    at most a second, so the rows are due again soon after a restore, and the events stay
+    fresh for `stale_after_seconds` (the service drops stale events instead of sending them).
     """
     down = {
         "DETECTION_API_TAK_DESTINATIONS": f"tcp://127.0.0.1:{tak_port or free_port()}",
         "DETECTION_API_DELIVERY_BACKOFF_MAX_SECONDS": "1",
+        "DETECTION_API_STALE_AFTER_SECONDS": str(stale_after_seconds),
     }
     ids = []
     with (
