@@ -248,7 +248,9 @@ def _now_rfc3339() -> str:
 
 
 def _table(title: str, caption: str, columns: Sequence[str]) -> Table:
-    view = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, collapse_padding=True)
+    view = Table(
+        title=title, caption=caption, box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False
+    )
     for column in columns:
         view.add_column(column, justify="right")
     return view
@@ -256,23 +258,24 @@ def _table(title: str, caption: str, columns: Sequence[str]) -> Table:
 
 def drain_table(results: list[Drain]) -> Table:
     view = _table(
-        "TAK drain after an outage (queued with the peer down, then started)",
+        f"TAK drain after an outage: {results[0].events if results else 0:,} events queued with "
+        "the peer down, then the peer starts",
         f"target >= {DRAIN_TARGET_PER_SECOND:,.0f} events/s from peer start to all confirmed. "
         "spread: first -> last arrival. raw: the same bytes over one plain TCP connection to a "
         "fresh peer. CPU ms: the service's CPU time per event while draining. "
         "load: 1-min load average at the time.",
-        ("store", "events", "s", "events/s", "spread s", "raw/s", "x raw", "CPU ms", "dupes",
+        ("store", "s", "events/s", "spread s", "raw/s", "x raw", "CPU ms", "dupes",
          "target", "load"),
     )  # fmt: skip
     for d in results:
         view.add_row(
-            SHORT.get(d.store, d.store), f"{d.events:,}", f"{d.seconds_to_confirmed:.2f}",
+            SHORT.get(d.store, d.store), f"{d.seconds_to_confirmed:.2f}",
             f"{d.per_second:,.0f}", f"{d.seconds_first_to_last:.2f}",
             f"{d.baseline_per_second:,.0f}",
             f"{d.ratio:.3f}", f"{d.cpu_ms:.2f}" if d.cpu_ms is not None else "",
             str(d.duplicates),
             "met" if d.per_second >= DRAIN_TARGET_PER_SECOND else "MISSED",
-            d.load_average.split()[0],
+            f"{float(d.load_average.split()[0]):.1f}",
         )  # fmt: skip
     return view
 
@@ -294,7 +297,7 @@ def latency_table(results: list[Latency]) -> Table:
             f"{1e3 * r.arrival_p50:.0f}", f"{1e3 * r.arrival_p95:.0f}",
             f"{1e3 * r.confirmed_p50:.0f}", f"{1e3 * r.confirmed_p95:.0f}",
             "met" if r.confirmed_p95 <= LATENCY_TARGET_P95_SECONDS else "MISSED",
-            r.load_average.split()[0],
+            f"{float(r.load_average.split()[0]):.1f}",
         )  # fmt: skip
     return view
 

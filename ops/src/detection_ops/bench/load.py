@@ -13,13 +13,13 @@ import shutil
 import subprocess
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import httpx
 import numpy as np
 
+from detection_api.api.examples import example_detection
 from detection_ops.bench.servers import AUTH, load_average
 
 Generator = Literal["wrk", "httpx"]
@@ -57,26 +57,9 @@ class LoadResult:
         return self.stored / self.seconds if self.seconds else 0.0
 
 
-def detection(captured_at: datetime | None = None, **overrides: Any) -> dict[str, Any]:
-    """A valid detection (as in the service's tests), captured now so delivery sends it."""
-    moment = (captured_at or datetime.now(UTC)).isoformat().replace("+00:00", "Z")
-    body: dict[str, Any] = {
-        "captured_at": moment,
-        "source": "bench-drone",
-        "camera_id": "cam-1",
-        "object": {"class": "car", "confidence": 0.9},
-        "pixel": {"x": 960, "y": 540},
-        "camera": {
-            "image_width": 1920, "image_height": 1080, "fx": 1400, "fy": 1400, "cx": 960, "cy": 540,
-        },
-        "pose": {
-            "lat": 48.1, "lon": 11.5, "alt": 120, "alt_datum": "hae",
-            "yaw": 30, "pitch": -45, "roll": 0,
-        },
-        "terrain": {"height_m": 0, "datum": "hae"},
-    }  # fmt: skip
-    body.update(overrides)
-    return body
+def detection() -> dict[str, Any]:
+    """The service's example detection, captured now (the delivery worker drops stale ones)."""
+    return example_detection(source="bench-drone")
 
 
 def single_load(connections: int, seconds: float) -> Load:
