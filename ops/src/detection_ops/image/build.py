@@ -10,6 +10,7 @@ from pathlib import Path
 
 from detection_ops.deploy.steps import OperatorError
 from detection_ops.image.engine import Engine, tail
+from detection_ops.image.scan import trivy_image
 
 IMAGE_NAME = "detection-api"
 DOCKERFILE = "app/Dockerfile"
@@ -125,18 +126,7 @@ def image_size_mb(engine: Engine, tag: str) -> float:
 def write_sbom(trivy: str, tar: Path, sbom: Path, cache: Path) -> None:
     """CycloneDX SBOM of the image's OS and Python packages (no vulnerability DB needed)."""
     sbom.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [
-        trivy,
-        "image",
-        "--input",
-        str(tar),
-        "--cache-dir",
-        str(cache),
-        "--format",
-        "cyclonedx",
-        "--output",
-        str(sbom),
-    ]
+    cmd = trivy_image(trivy, tar, cache, "--format", "cyclonedx", "--output", str(sbom))
     done = subprocess.run(  # noqa: S603 - pinned trivy, our own arguments
         cmd, capture_output=True, text=True, timeout=SBOM_TIMEOUT_S, check=False
     )

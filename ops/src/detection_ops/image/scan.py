@@ -33,21 +33,13 @@ class Scan:
     options: tuple[str, ...]
 
     def command(self, trivy: str, tar: Path, reports: Path, cache: Path) -> list[str]:
-        return [
-            trivy,
-            "image",
-            "--input",
-            str(tar),
-            "--cache-dir",
-            str(cache),
-            *self.options,
-            "--exit-code",
-            "1",
-            "--format",
-            "json",
-            "--output",
-            str(reports / f"{self.name}.json"),
-        ]
+        report = ("--format", "json", "--output", str(reports / f"{self.name}.json"))
+        return trivy_image(trivy, tar, cache, *self.options, "--exit-code", "1", *report)
+
+
+def trivy_image(trivy: str, tar: Path, cache: Path, *options: str) -> list[str]:
+    """`trivy image` of a saved image archive (`docker save` output)."""
+    return [trivy, "image", "--input", str(tar), "--cache-dir", str(cache), *options]
 
 
 def misconfig_and_secrets(secret_config: Path) -> Scan:
