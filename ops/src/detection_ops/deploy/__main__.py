@@ -101,6 +101,7 @@ def build(args: argparse.Namespace, steps: Steps) -> Deployer:
         chart / f"values-{args.env}.yaml",
         find_helm(),
         args.context,
+        args.kubeconfig,
     )
     prometheus_url = getattr(args, "prometheus_url", None)
     return Deployer(

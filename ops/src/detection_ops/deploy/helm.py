@@ -36,6 +36,7 @@ class Helm:
     values_file: Path
     executable: str
     kube_context: str | None = None
+    kubeconfig: str | None = None
 
     def _run(self, args: list[str], what: str) -> str:
         with tempfile.TemporaryDirectory(prefix="helm-home-") as home:
@@ -66,5 +67,7 @@ class Helm:
         return self._with_values(["template"], overrides)
 
     def upgrade(self, overrides: str) -> str:
-        context = ["--kube-context", self.kube_context] if self.kube_context else []
-        return self._with_values(["upgrade", *context], overrides)
+        # The same cluster the kubernetes client talks to: helm gets the same kubeconfig/context.
+        target = ["--kube-context", self.kube_context] if self.kube_context else []
+        target += ["--kubeconfig", self.kubeconfig] if self.kubeconfig else []
+        return self._with_values(["upgrade", *target], overrides)
