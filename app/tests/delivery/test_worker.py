@@ -12,10 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from app.tests.support import wait_until
 from detection_api.api.examples import example_detection
 from detection_api.store.schema import audit_events, outbox
 
-from .conftest import ThreadedSink, wait_until
+from .conftest import ThreadedSink
 
 Body = Callable[..., dict[str, Any]]
 FAST = {

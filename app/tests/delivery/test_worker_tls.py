@@ -12,11 +12,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from app.tests.support import wait_until
 from detection_api.api.examples import example_detection
 from detection_api.store.schema import outbox
 from detection_api.taksink import DevPki, make_dev_pki, server_context
 
-from .conftest import ThreadedSink, wait_until
+from .conftest import ThreadedSink
 
 FAST = {"delivery_poll_seconds": 0.05, "delivery_backoff_max_seconds": 0.5}
 

@@ -11,10 +11,6 @@ from __future__ import annotations
 
 import os
 import random
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -26,60 +22,13 @@ from typing import Any
 import httpx
 import pytest
 
+from app.tests.support import DEV_KEY, ApiProcess, free_port, wait_until
 from detection_api.api.examples import example_detection
 
-from .conftest import ThreadedSink, wait_until
+from .conftest import ThreadedSink
 
 COUNT = int(os.environ.get("DETECTION_API_ZERO_LOSS_COUNT", "20000"))
 BATCH = 500
-KEY = "dak_dev_dev-only-not-a-secret"
-SERVE = str(Path(sys.executable).with_name("detection-api"))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class ApiProcess:
-    """`detection-api serve` as a real process that the test can kill and restart."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.port = free_port()
-        self.env = {**os.environ, **env, "DETECTION_API_PORT": str(self.port)}
-        self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        with self.log.open("ab") as output:
-            self.process = subprocess.Popen(
-                [SERVE, "serve", "--no-access-log"], env=self.env, stdout=output, stderr=output
-            )
-        wait_until(self._ready, timeout=60)
-
-    def _ready(self) -> bool:
-        assert self.process is not None
-        if self.process.poll() is not None:
-            raise AssertionError(f"the API exited early; see {self.log}")
-        try:
-            return httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(30)
 
 
 def detection(now: datetime, index: int) -> dict[str, Any]:
@@ -91,7 +40,7 @@ def detection(now: datetime, index: int) -> dict[str, Any]:
 def post_all(apis: list[ApiProcess], accepted: list[str], stop: threading.Event) -> None:
     """Post COUNT detections in batches; a batch is retried (same Idempotency-Key) until some
     API process accepts it, as a real client would while the API restarts."""
-    with httpx.Client(timeout=30, headers={"X-API-Key": KEY}) as client:
+    with httpx.Client(timeout=30, headers={"X-API-Key": DEV_KEY}) as client:
         for number in range(COUNT // BATCH):
             now = datetime.now(UTC)
             items = [detection(now, number * BATCH + i) for i in range(BATCH)]
