@@ -20,10 +20,11 @@ import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from detection_api.api.examples import example_detection
 
 LOOPBACK = "127.0.0.1"
 
@@ -194,18 +195,5 @@ def detection_api(workdir: Path, settings: dict[str, str]) -> Iterator[Server]:
 
 
 def sample_detection(**overrides: Any) -> dict[str, Any]:
-    """A detection the API stores: a camera 120 m above flat ground looking 45 degrees down."""
-    body: dict[str, Any] = {
-        "detection_id": str(uuid.uuid4()),
-        "captured_at": datetime.now(UTC).isoformat(),
-        "source": "drone-1",
-        "camera_id": "cam-1",
-        "object": {"class": "car", "confidence": 0.9},
-        "pixel": {"x": 960, "y": 540},
-        "camera": {"image_width": 1920, "image_height": 1080, "fx": 1400, "fy": 1400,
-                   "cx": 960, "cy": 540},
-        "pose": {"lat": 48.1, "lon": 11.5, "alt": 120, "alt_datum": "hae", "yaw": 30,
-                 "pitch": -45, "roll": 0},
-        "terrain": {"height_m": 0, "datum": "hae"},
-    }  # fmt: skip
-    return body | overrides
+    """The service's example detection, captured now, with its own id."""
+    return example_detection(detection_id=str(uuid.uuid4()), **overrides)
