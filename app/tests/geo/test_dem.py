@@ -8,6 +8,7 @@ built, and the solver must land within half a DEM post.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -285,3 +286,12 @@ def test_ce90_on_a_dem_is_calibrated(slope_dem: Dem) -> None:
     coverage = np.mean(horizontal <= result.ce90_m[solved])
     print(f"DEM calibration: CE90 coverage {coverage:.3f}")
     assert 0.87 <= coverage <= 0.93
+
+
+def test_without_the_dem_extra_loading_a_dem_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default image has no rasterio (GDAL): a configured DEM fails with the remedy."""
+    monkeypatch.setitem(sys.modules, "rasterio", None)  # what `import rasterio` sees without it
+    with pytest.raises(DemFileError, match=r"detection-api\[dem\]"):
+        load_dem(tmp_path / "terrain.tif")

@@ -1,7 +1,7 @@
 """Adapter: read a GeoTIFF elevation model into an in-memory `Dem` (the only file I/O of geo).
 
 rasterio is imported inside `load_dem` so the pure engine never loads GDAL unless a DEM file is
-actually read. Only north-up rasters in geographic WGS84 (EPSG:4326) are accepted: reprojecting
+actually read; it is the optional `dem` extra, which the default image leaves out. Only north-up rasters in geographic WGS84 (EPSG:4326) are accepted: reprojecting
 a projected DEM is a preprocessing step (e.g. `gdalwarp -t_srs EPSG:4326`), not a request-time one.
 """
 
@@ -24,7 +24,13 @@ def load_dem(path: str | Path, datum: Datum = Datum.MSL, band: int = 1) -> Dem:
 
     No-data cells become NaN, which the ray marcher treats as unknown terrain.
     """
-    import rasterio  # noqa: PLC0415 (kept out of the pure import path on purpose)
+    try:
+        import rasterio  # noqa: PLC0415 (kept out of the pure import path on purpose)
+    except ImportError:  # the slim image leaves GDAL out (about 120 MB)
+        raise DemFileError(
+            f"{path}: reading a DEM needs the `dem` extra (rasterio): install detection-api[dem], "
+            "or build the image with --build-arg EXTRAS=dem"
+        ) from None
 
     with rasterio.open(path) as source:
         if source.crs is None or source.crs.to_epsg() != 4326:
