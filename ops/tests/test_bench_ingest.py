@@ -61,12 +61,13 @@ def test_httpx_fallback_counts_every_stored_detection(tmp_path: Path) -> None:
 def test_refused_batch_items_and_bad_answers_count_as_errors() -> None:
     load = batch_load(100, 4, 1.0)
     line = WRK_MARKER + (
-        '{"requests":10,"duration_us":2000000,"socket_errors":1,"status_errors":2,'
+        '{"requests":10,"duration_us":2000000,"connect":0,"read":1,"write":0,"timeout":0,"status":2,'
         '"p50_us":1500,"p99_us":9000,"stored_items":790}'
     )
     result = parse_wrk(line, load)
     assert result.stored == 790
     assert result.errors == 1 + 2 + 10  # socket, non-2xx answers, items refused inside 207s
+    assert result.error_kinds == {"read": 1, "status": 2, "refused items": 10}
     assert result.detections_per_second == 395.0
     assert (result.p50_ms, result.p99_ms) == (1.5, 9.0)
 

@@ -130,6 +130,9 @@ def measure(
         for store in servers.available_stores(stores, console.print):
             with servers.database(store, workdir) as url, servers.service(url, workdir) as server:
                 results = measure_server(server, loads(seconds), generator, workdir)
+                if any(result.errors for result, _ in results):
+                    console.print(f"[yellow]errors on {store}; the service log ends:[/yellow]")
+                    console.print(server.tail(10), markup=False, highlight=False)
             rows += [
                 Row(store, r, by_connections.get(r.load.connections), cpu) for r, cpu in results
             ]
@@ -192,4 +195,11 @@ def run(
         )
     rows = measure(console, seconds=1.0 if quick else 10.0, generator=chosen, stores=stores)
     console.print(table(rows, chosen))
+    for row in rows:
+        if row.result.errors:
+            load, kinds = row.result.load, row.result.error_kinds
+            detail = ", ".join(f"{count} {kind}" for kind, count in kinds.items())
+            console.print(
+                f"errors, {row.target} {load.items}/request at {load.connections}: {detail}"
+            )
     return rows

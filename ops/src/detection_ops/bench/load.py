@@ -12,7 +12,7 @@ import json
 import shutil
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -51,6 +51,7 @@ class LoadResult:
     p99_ms: float
     errors: int  # failed requests: socket errors, timeouts, non-2xx answers, refused batch items
     load_average: str
+    error_kinds: dict[str, int] = field(default_factory=dict)  # the errors by kind
 
     @property
     def detections_per_second(self) -> float:
@@ -102,9 +103,9 @@ function done(summary, latency, requests)
   for _, thread in ipairs(threads) do items = items + (thread:get("stored_items") or 0) end
   local e = summary.errors
   io.write(string.format(
-    '%(marker)s{"requests":%%d,"duration_us":%%d,"socket_errors":%%d,"status_errors":%%d,' ..
-    '"p50_us":%%d,"p99_us":%%d,"stored_items":%%d}\\n',
-    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout, e.status,
+    '%(marker)s{"requests":%%d,"duration_us":%%d,"connect":%%d,"read":%%d,"write":%%d,' ..
+    '"timeout":%%d,"status":%%d,"p50_us":%%d,"p99_us":%%d,"stored_items":%%d}\\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.timeout, e.status,
     latency:percentile(50), latency:percentile(99), items))
 end
 """
@@ -145,10 +146,11 @@ def _run_wrk(url: str, load: Load, workdir: Path) -> LoadResult:
 def parse_wrk(line: str, load: Load) -> LoadResult:
     """The result line our Lua `done()` prints: counts, duration and latency in microseconds."""
     found = json.loads(line.removeprefix(WRK_MARKER))
-    requests, status_errors = int(found["requests"]), int(found["status_errors"])
+    requests, status_errors = int(found["requests"]), int(found["status"])
     ok_requests = requests - status_errors
     stored = int(found["stored_items"]) if load.items > 1 else ok_requests
-    refused_items = ok_requests * load.items - stored if load.items > 1 else 0
+    kinds = {kind: int(found[kind]) for kind in ("connect", "read", "write", "timeout", "status")}
+    kinds["refused items"] = ok_requests * load.items - stored if load.items > 1 else 0
     return LoadResult(
         load=load,
         generator="wrk",
@@ -157,8 +159,9 @@ def parse_wrk(line: str, load: Load) -> LoadResult:
         seconds=found["duration_us"] / 1e6,
         p50_ms=found["p50_us"] / 1e3,
         p99_ms=found["p99_us"] / 1e3,
-        errors=int(found["socket_errors"]) + status_errors + refused_items,
+        errors=sum(kinds.values()),
         load_average=load_average(),
+        error_kinds={kind: count for kind, count in kinds.items() if count},
     )
 
 
@@ -167,7 +170,8 @@ def parse_wrk(line: str, load: Load) -> LoadResult:
 
 async def _run_httpx(url: str, load: Load) -> LoadResult:
     latencies: list[float] = []
-    counts = {"requests": 0, "stored": 0, "errors": 0}
+    counts = {"requests": 0, "stored": 0}
+    kinds = {"exception": 0, "status": 0, "refused items": 0}
     headers = {**AUTH, "Content-Type": "application/json"}
     limits = httpx.Limits(max_connections=load.connections)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=10.0) as client:
@@ -181,15 +185,15 @@ async def _run_httpx(url: str, load: Load) -> LoadResult:
                 try:
                     answer = await client.post(load.path, content=load.body, headers=headers)
                 except httpx.HTTPError:
-                    counts["errors"] += 1
+                    kinds["exception"] += 1
                     continue
                 latencies.append(time.perf_counter() - sent)
                 stored = _stored_items(answer, load.items)
                 counts["stored"] += stored
                 if answer.status_code not in {201, 207}:
-                    counts["errors"] += 1
+                    kinds["status"] += 1
                 elif load.items > 1:
-                    counts["errors"] += load.items - stored
+                    kinds["refused items"] += load.items - stored
 
         await asyncio.gather(*(connection() for _ in range(load.connections)))
         elapsed = time.perf_counter() - start
@@ -202,8 +206,9 @@ async def _run_httpx(url: str, load: Load) -> LoadResult:
         seconds=elapsed,
         p50_ms=float(p50) * 1e3,
         p99_ms=float(p99) * 1e3,
-        errors=counts["errors"],
+        errors=sum(kinds.values()),
         load_average=load_average(),
+        error_kinds={kind: count for kind, count in kinds.items() if count},
     )
 
 
