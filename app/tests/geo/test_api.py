@@ -283,3 +283,19 @@ def test_the_worked_example_of_adr_0002() -> None:
     assert solution.ce_sigma_m == pytest.approx(6.29, abs=0.01)
     assert solution.category is Category.CAT2
     assert solution.flag is Flag.GREEN
+
+
+def test_pre_validated_observations_solve_the_same_without_a_second_check() -> None:
+    """`validated=True` only skips the check; an invalid batch still fails by default."""
+    config = GeoConfig()
+    good = Observation(
+        pixel_x=960.0,
+        pixel_y=540.0,
+        camera=CameraIntrinsics(1920, 1080, 1400.0, 1400.0, 960.0, 540.0),
+        pose=CameraPose(48.1, 11.5, 120.0, Datum.HAE, 30.0, -45.0, 0.0),
+        terrain_height_m=0.0,
+    )
+    assert solve([good], config, validated=True) == solve([good], config)
+    bad = replace(good, pixel_x=5000.0)
+    with pytest.raises(GeoInputError, match=r"pixel\.x"):
+        solve([good, bad], config)

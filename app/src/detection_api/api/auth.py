@@ -63,6 +63,24 @@ class Authenticator:
             return self._from_jwt(credentials)
         raise unauthorized("missing_credentials", "send an X-API-Key header or a bearer token")
 
+    def cached(self, authorization: str | None, api_key: str | None) -> Principal | None:
+        """The principal of an API key validated less than KEY_CACHE_SECONDS ago, without I/O;
+        None when the credentials need a full `authenticate`."""
+        key = api_key
+        if key is None and authorization and authorization[:7].lower() == "bearer ":
+            key = authorization[7:].strip()
+        if not key or not key.startswith(f"{KEY_PREFIX}_"):
+            return None
+        with self._lock:
+            cached = self._cache.get(hashlib.sha256(key.encode()).hexdigest())
+        now = time.monotonic()
+        if cached is None or now - cached[1] > KEY_CACHE_SECONDS:
+            return None
+        record = cached[0]
+        if record.is_expired(datetime.now(UTC)) or self._touch_due(record, now):
+            return None
+        return Principal(name=f"key:{record.prefix}", scopes=record.scopes)
+
     def forget_keys(self) -> None:
         """Drop cached key lookups (after a revocation in this process)."""
         with self._lock:
@@ -88,6 +106,11 @@ class Authenticator:
                 raise unauthorized("expired_api_key", _KEY_REASONS["expired"])
         self._touch(record, now)
         return Principal(name=f"key:{record.prefix}", scopes=record.scopes)
+
+    def _touch_due(self, record: ApiKey, now: float) -> bool:
+        with self._lock:
+            last = self._touched.get(record.id, -TOUCH_EVERY_SECONDS)
+        return now - last >= TOUCH_EVERY_SECONDS
 
     def _touch(self, record: ApiKey, now: float) -> None:
         with self._lock:

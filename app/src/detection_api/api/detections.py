@@ -6,12 +6,20 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Response
+import orjson
+from fastapi import APIRouter, Header, Query, Request, Response
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from detection_api.api.ingest import ItemError, OutboxFullError, Outcome, Stored, Submission
 from detection_api.api.present import detection_body
-from detection_api.api.problems import AUTHENTICATED, PROBLEM, ProblemError, invalid
+from detection_api.api.problems import (
+    AUTHENTICATED,
+    PROBLEM,
+    ProblemError,
+    invalid,
+    validation_problems,
+)
 from detection_api.api.schemas import (
     BatchIn,
     BatchOut,
@@ -24,6 +32,7 @@ from detection_api.api.schemas import (
 from detection_api.api.services import Reader, Services, ServicesDep, Writer
 from detection_api.store.detections import PageQuery, decode_cursor, encode_cursor
 
+JSON_TYPES = {"application/json", "application/problem+json"}
 router = APIRouter(prefix="/v1", tags=["detections"], responses=AUTHENTICATED)
 IdempotencyKey = Annotated[
     str | None,
@@ -36,29 +45,49 @@ IdempotencyKey = Annotated[
 ]
 
 
+def _json_body(model: type[BaseModel]) -> dict[str, Any]:
+    """OpenAPI for a body the endpoint parses itself (pydantic's JSON parser, no detour)."""
+    schema = {"$ref": f"#/components/schemas/{model.__name__}"}
+    content = {"application/json": {"schema": schema}}
+    return {"requestBody": {"required": True, "content": content}}
+
+
+async def _parse[ModelT: BaseModel](request: Request, model: type[ModelT]) -> ModelT:
+    if request.headers.get("content-type", "application/json").split(";")[0] not in JSON_TYPES:
+        raise ProblemError(415, "unsupported_media_type", "send the body as application/json")
+    try:
+        return model.model_validate_json(await request.body())
+    except ValidationError as error:
+        problems = validation_problems(error.errors(include_url=False))
+        if any(p["code"] == "json_invalid" for p in problems):
+            raise ProblemError(400, "malformed_json", "body is not valid JSON") from None
+        raise invalid(problems) from None
+
+
+def _json(body: Any, status: int, headers: dict[str, str] | None = None) -> Response:
+    content = orjson.dumps(body, option=orjson.OPT_UTC_Z)
+    return Response(content, status_code=status, headers=headers, media_type="application/json")
+
+
 @router.post(
     "/detections",
     status_code=201,
     summary="Ingest one detection",
-    response_model=DetectionOut,
-    responses={409: PROBLEM, 422: PROBLEM, 503: PROBLEM},
+    responses={201: {"model": DetectionOut}, 409: PROBLEM, 503: PROBLEM},
+    openapi_extra=_json_body(DetectionIn),
 )
 async def create_detection(
-    body: DetectionIn,
-    principal: Writer,
-    found: ServicesDep,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
+    request: Request, principal: Writer, found: ServicesDep, idempotency_key: IdempotencyKey = None
+) -> Response:
+    body = await _parse(request, DetectionIn)
     [outcome] = await _ingest(found, Submission.of([body], principal.name, idempotency_key))
     if isinstance(outcome, ItemError):
         problem = {"code": outcome.code, "field": outcome.field, "reason": outcome.reason}
         if outcome.status == 422:
             raise invalid([problem])
         raise ProblemError(outcome.status, outcome.code, outcome.reason, field=outcome.field)
-    if outcome.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return detection_body(outcome.row)
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+    return _json(detection_body(outcome.row), 201, headers)
 
 
 @router.post(
@@ -70,17 +99,18 @@ async def create_detection(
         "Items the engine or the policy refuses (pixel outside the image, unknown class, a reused "
         "detection_id) are reported per item; the others are stored in one transaction."
     ),
-    response_model=BatchOut,
-    responses={503: PROBLEM},
+    responses={207: {"model": BatchOut}, 503: PROBLEM},
+    openapi_extra=_json_body(BatchIn),
 )
 async def create_detections(
-    body: BatchIn, principal: Writer, found: ServicesDep, idempotency_key: IdempotencyKey = None
-) -> dict[str, Any]:
+    request: Request, principal: Writer, found: ServicesDep, idempotency_key: IdempotencyKey = None
+) -> Response:
+    body = await _parse(request, BatchIn)
     if len(body.items) > found.settings.max_batch_items:
         reason = f"at most {found.settings.max_batch_items} items per batch"
         raise invalid([_field_problem("items", reason)])
     outcomes = await _ingest(found, Submission.of(body.items, principal.name, idempotency_key))
-    return {"results": [_item_result(i, outcome) for i, outcome in enumerate(outcomes)]}
+    return _json({"results": [_item_result(i, o) for i, o in enumerate(outcomes)]}, 207)
 
 
 @router.get(
@@ -158,4 +188,4 @@ def _cursor(cursor: str | None) -> tuple[datetime, str] | None:
 
 # Registered in the OpenAPI components by the app factory: problem answers use their own media
 # type, which FastAPI's `responses` models cannot express.
-OPENAPI_MODELS = (Problem,)
+OPENAPI_MODELS = (Problem, DetectionIn, BatchIn)

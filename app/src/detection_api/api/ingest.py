@@ -56,14 +56,23 @@ class Submission:
     item: DetectionIn
     principal: str
     detection_id: str
+    # Named by the client (its id or Idempotency-Key): it may already exist. A fresh random id
+    # cannot, so it needs no look-up.
+    may_exist: bool = True
 
     @classmethod
     def of(
         cls, items: Sequence[DetectionIn], principal: str, idempotency_key: str | None
     ) -> list[Submission]:
         """The submissions of one request; ids from the client, its key, or fresh."""
+        named = idempotency_key is not None
         return [
-            cls(item, principal, _detection_id(item, principal, idempotency_key, len(items), i))
+            cls(
+                item,
+                principal,
+                _detection_id(item, principal, idempotency_key, len(items), i),
+                may_exist=named or item.detection_id is not None,
+            )
             for i, item in enumerate(items)
         ]
 
@@ -120,7 +129,9 @@ class Ingestor:
         """Geolocate and store the submissions that pass; say why for the others."""
         outcomes: dict[int, Outcome] = {}
         candidates = self._candidates(submissions, outcomes)
-        existing = self._store.get_many([c.submission.detection_id for c in candidates])
+        existing = self._store.get_many(
+            [c.submission.detection_id for c in candidates if c.submission.may_exist]
+        )
         fresh = []
         for candidate in candidates:
             previous = existing.get(candidate.submission.detection_id)
@@ -174,8 +185,9 @@ class Ingestor:
     def _accept(self, fresh: list[_Candidate]) -> dict[int, Outcome]:
         if not fresh:
             return {}
+        observations = [c.observation for c in fresh]  # each passed geo.validate already
         solutions = geo.solve(
-            [c.observation for c in fresh], self._policy.geo_config, self._policy.dem
+            observations, self._policy.geo_config, self._policy.dem, validated=True
         )
         now = datetime.now(UTC)
         new = [self._rows(c, s, now) for c, s in zip(fresh, solutions, strict=True)]

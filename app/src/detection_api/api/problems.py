@@ -48,6 +48,7 @@ AUTHENTICATED: dict[int | str, dict[str, Any]] = {
         (401, "missing or invalid credentials"),
         (403, "the credentials lack the scope"),
         (413, "body over the size limit"),
+        (415, "body not sent as application/json"),
         (422, "invalid field"),
         (429, "rate limited; see Retry-After"),
     )

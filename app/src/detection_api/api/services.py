@@ -96,12 +96,15 @@ def requires(scope: str) -> Callable[..., object]:
         authorization = f"Bearer {bearer.credentials}" if bearer else None
         if bearer is None and request.headers.get("authorization"):
             authorization = request.headers["authorization"]
-        principal = await run_in_threadpool(
-            found.authenticator.authenticate, authorization, api_key
-        )
+        # A recently seen API key is answered from memory; anything else may need I/O.
+        principal = found.authenticator.cached(authorization, api_key)
+        if principal is None:
+            principal = await run_in_threadpool(
+                found.authenticator.authenticate, authorization, api_key
+            )
         if scope not in principal.scopes:
             raise ProblemError(403, "insufficient_scope", f"this operation needs the scope {scope}")
-        await run_in_threadpool(found.limiter.check, principal.name)
+        await found.limiter.check(principal.name)
         request.state.principal = principal
         return principal
 

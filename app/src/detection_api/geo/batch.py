@@ -56,10 +56,13 @@ class ObservationBatch:
 
     @classmethod
     def from_observations(
-        cls, observations: Sequence[Observation], config: GeoConfig
+        cls, observations: Sequence[Observation], config: GeoConfig, *, validated: bool = False
     ) -> ObservationBatch:
-        """Validate every observation (errors carry its index) and pack them into arrays."""
-        for index, observation in enumerate(observations):
+        """Validate every observation (errors carry its index) and pack them into arrays.
+
+        `validated=True` skips the check for callers that already ran `validate` on each one.
+        """
+        for index, observation in enumerate(() if validated else observations):
             try:
                 validate(observation)
             except GeoInputError as error:

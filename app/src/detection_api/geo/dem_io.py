@@ -1,8 +1,9 @@
 """Adapter: read a GeoTIFF elevation model into an in-memory `Dem` (the only file I/O of geo).
 
 rasterio is imported inside `load_dem` so the pure engine never loads GDAL unless a DEM file is
-actually read; it is the optional `dem` extra, which the default image leaves out. Only north-up rasters in geographic WGS84 (EPSG:4326) are accepted: reprojecting
-a projected DEM is a preprocessing step (e.g. `gdalwarp -t_srs EPSG:4326`), not a request-time one.
+actually read; it is the optional `dem` extra, which the default image leaves out. Only north-up
+rasters in geographic WGS84 (EPSG:4326) are accepted: reprojecting a projected DEM is a
+preprocessing step (e.g. `gdalwarp -t_srs EPSG:4326`), not a request-time one.
 """
 
 from __future__ import annotations

@@ -193,8 +193,13 @@ def solve(
     dem: Dem | None = None,
     *,
     with_uncertainty: bool = True,
+    validated: bool = False,
 ) -> list[Solution]:
-    """Validate and geolocate observations; raises `GeoInputError` (with index) on bad input."""
-    batch = ObservationBatch.from_observations(observations, config)
+    """Validate and geolocate observations; raises `GeoInputError` (with index) on bad input.
+
+    `validated=True`: each observation already passed `validate` (the API checks items one by
+    one to report them one by one), so the batch is not checked twice.
+    """
+    batch = ObservationBatch.from_observations(observations, config, validated=validated)
     result = solve_batch(batch, config, dem, with_uncertainty=with_uncertainty)
     return [result.solution(index) for index in range(len(result))]
