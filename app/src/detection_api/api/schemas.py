@@ -81,10 +81,18 @@ class Camera(Strict):
 
     @model_validator(mode="after")
     def _one_intrinsics_form(self) -> Self:
-        pixel_form = (self.fx, self.fy, self.cx, self.cy)
-        sensor_form = (self.focal_length_mm, self.sensor_width_mm, self.sensor_height_mm)
-        has_pixel = all(v is not None for v in pixel_form)
-        has_sensor = all(v is not None for v in sensor_form)
+        # Plain comparisons: this runs for every item of every batch.
+        has_pixel = (
+            self.fx is not None
+            and self.fy is not None
+            and self.cx is not None
+            and self.cy is not None
+        )
+        has_sensor = (
+            self.focal_length_mm is not None
+            and self.sensor_width_mm is not None
+            and self.sensor_height_mm is not None
+        )
         if has_pixel == has_sensor:
             raise ValueError(
                 "give either fx, fy, cx, cy or focal_length_mm, sensor_width_mm, sensor_height_mm"

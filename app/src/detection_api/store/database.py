@@ -15,11 +15,18 @@ from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
+import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from detection_api.settings import Settings
+
+# JSON columns (the request, payloads, audit details) through orjson: several per detection.
+JSON_CODEC: dict[str, Any] = {
+    "json_serializer": lambda value: orjson.dumps(value).decode(),
+    "json_deserializer": orjson.loads,
+}
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -56,7 +63,7 @@ def create_database_engine(settings: Settings) -> Engine:
 def _sqlite_engine(url: URL) -> Engine:
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False})
+    engine = create_engine(url, connect_args={"check_same_thread": False}, **JSON_CODEC)
     _WRITERS[engine] = threading.Lock()
 
     @event.listens_for(engine, "connect")
@@ -89,6 +96,7 @@ def _postgresql_engine(url: URL, settings: Settings) -> Engine:
         max_overflow=settings.database_max_overflow,
         pool_pre_ping=True,
         pool_recycle=600,
+        **JSON_CODEC,
     )
     if settings.database_iam_auth:
         _use_rds_iam_tokens(engine, url, settings.aws_region)
