@@ -71,6 +71,9 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         docs_url="/v1/docs" if docs else None,
         redoc_url=None,
         lifespan=lifespan,
+        # Metrics are Prometheus (observability/metrics.py); FastAPI's native OpenTelemetry
+        # hooks would only cost time on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     install_handlers(app)
     for router in (health.router, detections.router, admin.router):
