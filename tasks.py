@@ -2,7 +2,26 @@
 
 from __future__ import annotations
 
+import importlib
+
 from invoke import Context, Exit, task
+
+ENV = "dev, staging or production"
+
+
+def _ops(module: str, *argv: str) -> None:
+    """Run `detection_ops.<module>`'s `main(argv)` in this process (imported only when the task
+    runs, so `inv --list` stays fast); a non-zero result becomes the exit code."""
+    if code := importlib.import_module(f"detection_ops.{module}").main(list(argv)):
+        raise Exit(code=code)
+
+
+def _flag(name: str, on: bool) -> list[str]:
+    return [name] if on else []
+
+
+def _option(name: str, value: str) -> list[str]:
+    return [name, value] if value else []
 
 
 @task(help={"port": "HTTP port (metrics are served on DETECTION_API_METRICS_PORT, 9100)"})
@@ -11,9 +30,15 @@ def serve(c: Context, port: int = 8000) -> None:
     c.run("detection-api serve", env={"DETECTION_API_PORT": str(port)}, pty=True)
 
 
+@task(help={"duration": "seconds of synthetic flight", "port": "service port (0: a free one)"})
+def demo(c: Context, duration: float = 30.0, port: int = 0) -> None:
+    """Service + local TAK peer + a synthetic drone flight: detections delivered, with accuracy."""
+    _ops("demo", "--duration", str(duration), "--port", str(port))
+
+
 @task
 def lint(c: Context) -> None:
-    """Formatting, lint rules, YAML style and strict typing."""
+    """Formatting, lint rules, YAML style, workflow linters and strict typing."""
     c.run("nox -s lint typecheck", pty=False)
 
 
@@ -29,20 +54,6 @@ def bench(c: Context, geo: bool = False) -> None:
     c.run("nox -s bench" + (" -- --geo" if geo else ""))
 
 
-@task(
-    help={
-        "duration": "seconds of synthetic flight (detections posted)",
-        "port": "HTTP port of the service (0 picks a free one)",
-    }
-)
-def demo(c: Context, duration: float = 30.0, port: int = 0) -> None:  # noqa: ARG001 - in-process
-    """Service + local TAK peer + a synthetic drone flight: detections delivered, with accuracy."""
-    from detection_ops.demo import main  # noqa: PLC0415 - keeps `inv --list` fast
-
-    if code := main(["--duration", str(duration), "--port", str(port)]):
-        raise Exit(code=code)
-
-
 @task(name="accuracy-report", help={"out": "output folder (git-ignored)"})
 def accuracy_report(c: Context, out: str = "reports/accuracy") -> None:
     """Monte Carlo accuracy report of the geolocation engine: a PNG and a markdown table."""
@@ -50,62 +61,46 @@ def accuracy_report(c: Context, out: str = "reports/accuracy") -> None:
 
 
 @task(iterable=["with_"], help={"with_": "also install an optional group, e.g. `--with docker`"})
-def tools(c: Context, with_: list[str] | None = None) -> None:  # noqa: ARG001 - runs in-process
+def tools(c: Context, with_: list[str] | None = None) -> None:
     """Install the pinned external tools (helm, checkov, trivy, promtool...) into .tools/bin."""
-    from detection_ops.tools.__main__ import main  # noqa: PLC0415 - keeps `inv --list` fast
-
-    if code := main(["install", *(f"--with={group}" for group in with_ or [])]):
-        raise Exit(code=code)
+    _ops("tools.__main__", "install", *(f"--with={group}" for group in with_ or []))
 
 
 @task
-def doctor(c: Context) -> None:  # noqa: ARG001 - runs in-process
+def doctor(c: Context) -> None:
     """Report every external tool the tasks use: found or missing, version, how to install."""
-    from detection_ops.tools.__main__ import main  # noqa: PLC0415 - keeps `inv --list` fast
-
-    main(["doctor"])
+    _ops("tools.__main__", "doctor")
 
 
-@task(help={"env": "dev, staging or production"})
-def plan(c: Context, env: str) -> None:  # noqa: ARG001 - runs in-process
+@task(help={"env": ENV})
+def plan(c: Context, env: str) -> None:
     """Terraform plan of an environment, saved to var/plans/<env>.tfplan for review."""
-    from detection_ops.infra.terraform import main  # noqa: PLC0415 - keeps `inv --list` fast
-
-    if code := main(["plan", "--env", env]):
-        raise Exit(code=code)
+    _ops("infra.terraform", "plan", "--env", env)
 
 
-@task(help={"env": "dev, staging or production"})
-def apply(c: Context, env: str) -> None:  # noqa: ARG001 - runs in-process
+@task(help={"env": ENV})
+def apply(c: Context, env: str) -> None:
     """Apply the saved, reviewed plan of an environment (run `inv plan` first)."""
-    from detection_ops.infra.terraform import main  # noqa: PLC0415 - keeps `inv --list` fast
-
-    if code := main(["apply", "--env", env]):
-        raise Exit(code=code)
+    _ops("infra.terraform", "apply", "--env", env)
 
 
-@task(
-    help={"env": "dev, staging, production or an edge node name", "no_verify": "no restore check"}
-)
-def backup(c: Context, env: str, no_verify: bool = False) -> None:  # noqa: ARG001 - in-process
+@task(help={"env": f"{ENV} or an edge node name", "no_verify": "no restore check"})
+def backup(c: Context, env: str, no_verify: bool = False) -> None:
     """Back up PostgreSQL and the SQLite queue to the KMS-encrypted bucket, then verify them."""
-    from detection_ops.backup.__main__ import main  # noqa: PLC0415 - keeps `inv --list` fast
-
-    if code := main(["backup", "--env", env, *(["--no-verify"] if no_verify else [])]):
-        raise Exit(code=code)
+    _ops("backup.__main__", "backup", "--env", env, *_flag("--no-verify", no_verify))
 
 
 @task(
     help={
-        "env": "dev, staging, production or an edge node name",
+        "env": f"{ENV} or an edge node name",
         "backup": "backup id or `latest`",
         "in_place": "overwrite the configured database instead of restoring into a new one",
         "target_database": "name of the new database",
         "pitr": "RDS instance id: PostgreSQL from a point-in-time restore (latest restorable time)",
     }
 )
-def restore(  # noqa: PLR0917 - one flag per documented option
-    c: Context,  # noqa: ARG001 - runs in-process
+def restore(
+    c: Context,
     env: str,
     backup: str = "latest",
     in_place: bool = False,
@@ -113,28 +108,22 @@ def restore(  # noqa: PLR0917 - one flag per documented option
     pitr: str = "",
 ) -> None:
     """Restore a backup, bring the service up, check rows, and write the DR report."""
-    from detection_ops.backup.__main__ import main  # noqa: PLC0415 - keeps `inv --list` fast
-
-    args = ["restore", "--env", env, "--backup", backup]
-    args += ["--in-place"] if in_place else []
-    args += ["--target-database", target_database] if target_database else []
-    args += ["--pitr", pitr] if pitr else []
-    if code := main(args):
-        raise Exit(code=code)
+    _ops(
+        "backup.__main__", "restore", "--env", env, "--backup", backup,
+        *_flag("--in-place", in_place), *_option("--target-database", target_database),
+        *_option("--pitr", pitr),
+    )  # fmt: skip
 
 
 @task(name="dr-drill", help={"detections": "detections ingested into each source database"})
-def dr_drill(c: Context, detections: int = 20) -> None:  # noqa: ARG001 - runs in-process
+def dr_drill(c: Context, detections: int = 20) -> None:
     """Backup -> destroy -> restore -> ready on this machine; prints the RTO/RPO report."""
-    from detection_ops.backup.__main__ import main  # noqa: PLC0415 - keeps `inv --list` fast
-
-    if code := main(["dr-drill", "--detections", str(detections)]):
-        raise Exit(code=code)
+    _ops("backup.__main__", "dr-drill", "--detections", str(detections))
 
 
 @task(
     help={
-        "env": "dev, staging or production (selects charts/detection-api/values-<env>.yaml)",
+        "env": f"{ENV} (selects charts/detection-api/values-<env>.yaml)",
         "image_tag": "image tag to deploy",
         "image_digest": "sha256:... of the image (required by the chart in staging/production)",
         "auto_rollback": "switch back automatically on an SLO breach (default on)",
@@ -143,8 +132,8 @@ def dr_drill(c: Context, detections: int = 20) -> None:  # noqa: ARG001 - runs i
         "args": "more options of `python -m detection_ops.deploy deploy --help`",
     }
 )
-def deploy(  # noqa: PLR0917 - one flag per documented option
-    c: Context,  # noqa: ARG001 - runs in-process
+def deploy(
+    c: Context,
     env: str,
     image_tag: str = "",
     image_digest: str = "",
@@ -154,60 +143,49 @@ def deploy(  # noqa: PLR0917 - one flag per documented option
     args: str = "",
 ) -> None:
     """Blue/green deploy: validate rollback, deploy idle, smoke, switch, watch SLIs, scale down."""
-    from detection_ops.deploy.__main__ import main  # noqa: PLC0415 - keeps `inv --list` fast
+    _ops(
+        "deploy.__main__", "deploy", "--env", env, "--image-tag", image_tag,
+        "--image-digest", image_digest,
+        "--auto-rollback" if auto_rollback else "--no-auto-rollback",
+        *_flag("--first-deploy", first_deploy), *_flag("--dry-run", dry_run), *args.split(),
+    )  # fmt: skip
 
-    argv = ["deploy", "--env", env, "--image-tag", image_tag, "--image-digest", image_digest]
-    argv += ["--auto-rollback" if auto_rollback else "--no-auto-rollback"]
-    argv += ["--first-deploy"] * first_deploy + ["--dry-run"] * dry_run + args.split()
-    if code := main(argv):
-        raise Exit(code=code)
 
-
-@task(help={"env": "dev, staging or production", "args": "more options, e.g. '--context ctx'"})
-def rollback(c: Context, env: str, args: str = "") -> None:  # noqa: ARG001 - runs in-process
+@task(help={"env": ENV, "args": "more options, e.g. '--context ctx'"})
+def rollback(c: Context, env: str, args: str = "") -> None:
     """Switch traffic back to the previous colour (scaled back up first if it was scaled down)."""
-    from detection_ops.deploy.__main__ import main  # noqa: PLC0415 - keeps `inv --list` fast
-
-    if code := main(["rollback", "--env", env, *args.split()]):
-        raise Exit(code=code)
+    _ops("deploy.__main__", "rollback", "--env", env, *args.split())
 
 
 @task(
     help={
         "push": "scan, then tag and push to $ECR_REGISTRY/detection-api-<env>",
-        "env": "target environment of --push: dev, staging or production",
+        "env": f"target environment of --push: {ENV}",
         "base_image": "BASE_IMAGE build argument (default: the Dockerfile's pinned base)",
     }
 )
-def build(c: Context, push: bool = False, env: str = "", base_image: str = "") -> None:  # noqa: ARG001 - runs in-process
+def build(c: Context, push: bool = False, env: str = "", base_image: str = "") -> None:
     """Build the image (tag = git SHA), save it under var/image and write its CycloneDX SBOM."""
-    from detection_ops.image.__main__ import main  # noqa: PLC0415 - keeps `inv --list` fast
-
-    args = ["build", *(["--push"] if push else []), *(["--env", env] if env else [])]
-    if code := main(args + (["--base-image", base_image] if base_image else [])):
-        raise Exit(code=code)
+    _ops(
+        "image.__main__", "build", *_flag("--push", push), *_option("--env", env),
+        *_option("--base-image", base_image),
+    )  # fmt: skip
 
 
 @task(help={"vulnerabilities": "also the CVE scan (online DB; on by default in GitHub Actions)"})
-def scan(c: Context, vulnerabilities: bool = False) -> None:  # noqa: ARG001 - runs in-process
+def scan(c: Context, vulnerabilities: bool = False) -> None:
     """trivy misconfiguration and secret scans of the built image (and CVEs where possible)."""
-    from detection_ops.image.__main__ import main  # noqa: PLC0415 - keeps `inv --list` fast
-
-    if code := main(["scan", *(["--vulnerabilities"] if vulnerabilities else [])]):
-        raise Exit(code=code)
+    _ops("image.__main__", "scan", *_flag("--vulnerabilities", vulnerabilities))
 
 
 @task
-def readiness(c: Context) -> None:  # noqa: ARG001 - runs in-process
+def readiness(c: Context) -> None:
     """The production readiness checklist: each item PASS/FAIL with its evidence; 1 on a FAIL."""
-    from detection_ops.readiness.__main__ import main  # noqa: PLC0415 - keeps `inv --list` fast
-
-    if code := main([]):
-        raise Exit(code=code)
+    _ops("readiness.__main__")
 
 
 @task
-def ci(c: Context) -> None:  # noqa: ARG001 - runs in-process
+def ci(c: Context) -> None:
     """lint -> test -> build -> scan -> plan, stopping at the first failure; a summary table."""
     from detection_ops.pipeline import main  # noqa: PLC0415 - keeps `inv --list` fast
 
