@@ -253,6 +253,7 @@ BROKEN: list[tuple[Rule, str, str, str, str]] = [
         "`nox -s lint`",
     ),
     (
+        # A broken copy that swallows the scan's failure: the rule must reject it.
         every_run_step_is_an_invoke_task,
         "app.yml",
         "run: uv run --locked inv scan",
