@@ -257,6 +257,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Service,
             "DETECTION_API_STALE_AFTER_SECONDS": "3",
             "DETECTION_API_DELIVERY_BACKOFF_MAX_SECONDS": "1",
             "DETECTION_API_DELIVERY_SEND_TIMEOUT_SECONDS": "2",
+            # Queue gauges refresh faster than the 3 s stale time drains the queue.
+            "DETECTION_API_OUTBOX_STATS_SECONDS": "0.5",
         }
         server = stack.enter_context(detection_api(folder, settings))
         api = stack.enter_context(httpx.Client(base_url=server.url, headers={"X-API-Key": DEV_KEY}))
@@ -315,11 +317,12 @@ def scrape(service: tuple[Service, list[Server]]) -> Scrape:
     )
     wait_for(lambda: running.value("detection_api_tak_connected") == 2, "both TAK links connected")
     drive_outage(running, sinks)
+    # The queue holds the refused detections until they go stale (3 s), then drops them.
+    wait_for(lambda: running.value("detection_api_outbox_depth") > 0, "a pending outbox")
     wait_for(lambda: running.value("detection_api_tak_send_failures_total") > 0, "failed sends")
     wait_for(
         lambda: running.value("detection_api_tak_events_expired_total") > 0, "stale events dropped"
     )
-    wait_for(lambda: running.value("detection_api_outbox_depth") > 0, "a pending outbox")
     return parse_scrape(running.scrape())
 
 

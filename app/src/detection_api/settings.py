@@ -107,6 +107,7 @@ class Settings(BaseSettings):
     delivery_send_timeout_seconds: float = Field(10.0, gt=0, le=600)
     delivery_backoff_max_seconds: float = Field(60.0, ge=0.1, le=3600)
     delivery_poll_seconds: float = Field(0.2, gt=0, le=60)
+    outbox_stats_seconds: float = Field(5.0, gt=0, le=300, description="queue gauge refresh")
     stale_after_seconds: float = Field(300.0, gt=0, le=86_400)
     stale_policy: Literal["drop", "restamp"] = "drop"
     cot_affiliation: Literal["u", "h", "n", "f", "p", "a", "s", "j", "k", "o", "x"] = "u"

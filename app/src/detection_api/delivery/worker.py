@@ -30,7 +30,6 @@ from detection_api.settings import Settings
 from detection_api.store.outbox import Claimed, Outbox
 
 log = structlog.get_logger("detection_api.delivery")
-STATS_EVERY_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -206,6 +205,7 @@ class DeliveryService:
         self.owner = f"{settings.color or 'single'}-{uuid.uuid4().hex[:12]}"
         self._outbox, self._metrics = outbox, metrics
         self._gate = ColorGate(settings.color, settings.active_color_file)
+        self._stats_every = settings.outbox_stats_seconds
         policy = DeliveryPolicy.from_settings(settings)
         self.workers = [
             DestinationWorker(
@@ -252,7 +252,7 @@ class DeliveryService:
                 self._metrics.outbox_depth.labels(name).set(depth)
                 age = (now - oldest).total_seconds() if oldest else 0.0
                 self._metrics.outbox_oldest_age.labels(name).set(age)
-            await asyncio.sleep(STATS_EVERY_SECONDS)
+            await asyncio.sleep(self._stats_every)
 
 
 def _split_late(rows: list[Claimed], now: datetime) -> tuple[list[Claimed], list[Claimed]]:
