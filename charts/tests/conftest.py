@@ -27,6 +27,18 @@ DEPLOY_VALUES = {"colors": {color: {"digest": DIGEST} for color in COLORS}}
 # Mid-release state: both colours run, so either may be the active one.
 BOTH_SCALED = {"colors": {color: {"replicaCount": 3} for color in COLORS}}
 CRD_KINDS = {"ServiceMonitor", "PrometheusRule", "ExternalSecret"}
+# The backup CronJob switched on where the values files leave it off (dev, the defaults).
+BACKUP_VALUES = {
+    "enabled": True,
+    "bucket": "detection-api-dev-backups-111122223333",
+    "kmsKeyArn": "arn:aws:kms:eu-central-1:111122223333:key/1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d",
+    "serviceAccount": {"roleArn": "arn:aws:iam::111122223333:role/detection-api-dev-backup"},
+    "image": {"digest": "sha256:" + "ab" * 32},
+}
+BACKUP_ON = {
+    "backup": BACKUP_VALUES,
+    "networkPolicy": {"postgresCidrs": ["10.0.1.0/24"], "awsEndpointCidrs": ["10.0.3.0/24"]},
+}
 
 Manifest = dict[str, Any]
 
@@ -163,6 +175,16 @@ def every_pod(renders: Renders) -> Iterator[tuple[str, dict[str, Any]]]:
     for (environment, color), manifests in renders.items():
         for name, pod in pod_specs(manifests):
             yield f"{environment}/{color}/{name}", pod
+
+
+BACKUP = f"{RELEASE}-backup"  # the backup CronJob and its ServiceAccount
+
+
+def app_pods(renders: Renders) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Pods of the service itself (both colours, migrations): every pod but the backup's."""
+    for where, pod in every_pod(renders):
+        if not where.endswith(f"/{BACKUP}"):
+            yield where, pod
 
 
 def api_deployments(renders: Renders) -> Iterator[tuple[str, Manifest]]:

@@ -11,6 +11,7 @@ import re
 import pytest
 
 from charts.tests.conftest import (
+    BACKUP,
     CHART,
     RELEASE,
     Helm,
@@ -52,11 +53,13 @@ def test_pod_security_context_non_root_dropped_capabilities_seccomp(renders: Ren
 
 
 def test_writable_paths_are_emptydir_volumes_only(renders: Renders) -> None:
+    """The service writes /tmp and its data folder; the backup only /tmp (its dump)."""
     for where, pod in every_pod(renders):
         volumes = {v["name"]: v for v in pod["volumes"]}
         mounts = {m["mountPath"]: m for m in pod["containers"][0]["volumeMounts"]}
         writable = {path for path, m in mounts.items() if not m.get("readOnly")}
-        assert writable == {"/tmp", "/var/lib/detection-api"}, where  # noqa: S108 - paths in the container
+        expected = {"/tmp"} if where.endswith(f"/{BACKUP}") else {"/tmp", "/var/lib/detection-api"}  # noqa: S108 - paths in the container
+        assert writable == expected, where
         assert all("emptyDir" in volumes[mounts[path]["name"]] for path in writable), where
 
 
@@ -68,7 +71,8 @@ def test_irsa_for_pod_level_iam(renders: Renders) -> None:
         assert re.fullmatch(rf"arn:aws:iam::\d{{12}}:role/detection-api-{environment}-app", role)
         assert account["automountServiceAccountToken"] is False
         for name, pod in pod_specs(manifests):
-            assert pod["serviceAccountName"] == "detection-api", name
+            account_name = BACKUP if name == BACKUP else "detection-api"
+            assert pod["serviceAccountName"] == account_name, name
             assert pod["automountServiceAccountToken"] is False, name
             env = env_of(pod["containers"][0])
             assert not {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} & set(env), name
@@ -162,6 +166,7 @@ def test_network_policies_are_exactly_deny_plus_the_explicit_allows(
         "allow-aws-endpoints",
         "allow-tak-tak-primary",
         "allow-tak-tak-secondary",
+        "backup",
     }
 
 

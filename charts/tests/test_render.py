@@ -10,12 +10,14 @@ import pytest
 import yaml
 
 from charts.tests.conftest import (
+    BACKUP_VALUES,
     COLORS,
     CRD_KINDS,
     ENVIRONMENTS,
     CrdValidator,
     Helm,
     Manifest,
+    pod_specs,
     run,
 )
 
@@ -35,6 +37,7 @@ ALL_ON: dict[str, Any] = {
         "redisCidrs": ["10.0.2.0/24"],
         "awsEndpointCidrs": ["10.0.3.0/24"],
     },
+    "backup": BACKUP_VALUES,
 }
 
 
@@ -157,8 +160,8 @@ def test_production_refuses_development_settings(helm: Helm) -> None:
 def test_images_are_digest_pinned_when_a_digest_is_given(
     renders: dict[tuple[str, str], list[Manifest]],
 ) -> None:
+    """Every workload, the backup CronJob included (its digest comes from the values files)."""
     for manifests in renders.values():
-        for manifest in manifests:
-            if manifest["kind"] in {"Deployment", "Job"}:
-                image = manifest["spec"]["template"]["spec"]["containers"][0]["image"]
-                assert "@sha256:" in image, (manifest["metadata"]["name"], image)
+        for name, pod in pod_specs(manifests):
+            image = pod["containers"][0]["image"]
+            assert "@sha256:" in image, (name, image)

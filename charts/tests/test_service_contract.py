@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from charts.tests.conftest import Renders, api_deployments, env_of, every_pod
+from charts.tests.conftest import Renders, api_deployments, app_pods, env_of
 from detection_api.delivery.destinations import Destination
 from detection_api.main import create_app
 from detection_api.settings import Settings
@@ -52,7 +52,7 @@ def test_health_checks_liveness_readiness_startup_probes(
 def test_every_environment_variable_is_a_service_setting(renders: Renders) -> None:
     """The service ignores unknown DETECTION_API_* variables, so a typo here would pass silently."""
     known = {f"DETECTION_API_{name.upper()}" for name in Settings.model_fields}
-    for where, pod in every_pod(renders):
+    for where, pod in app_pods(renders):
         names = set(env_of(pod["containers"][0]))
         assert names, where
         assert names - known == set(), where

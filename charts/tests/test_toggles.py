@@ -10,6 +10,8 @@ import pytest
 import yaml
 
 from charts.tests.conftest import (
+    BACKUP,
+    BACKUP_ON,
     CHART,
     RELEASE,
     SAMPLE_RULES,
@@ -72,6 +74,11 @@ def hpa_owns_replicas(manifests: list[Manifest]) -> bool:
 
 def runs_migrations(manifests: list[Manifest]) -> bool:
     return any(name.endswith("-migrate") for name, _ in pod_specs(manifests))
+
+
+def backup_objects(manifests: list[Manifest]) -> list[Manifest]:
+    """Whatever the backup brings: its CronJob, ServiceAccount and NetworkPolicy."""
+    return [m for m in manifests if m["metadata"]["name"] == BACKUP]
 
 
 ROLE = "arn:aws:iam::111122223333:role/detection-api-test"
@@ -158,6 +165,12 @@ TOGGLES: list[tuple[str, dict[str, Any], dict[str, Any], Check]] = [
         {"serviceAccount": {"roleArn": ROLE}},
         {"serviceAccount": {"roleArn": ""}},
         has_irsa,
+    ),
+    (
+        "backup.enabled",
+        BACKUP_ON,
+        {"backup": {"enabled": False}},
+        lambda manifests: bool(backup_objects(manifests)),
     ),
     (
         "scheduling.podAntiAffinity",

@@ -47,6 +47,38 @@ detection-api/color: {{ .color }}
 detection-api
 {{- end }}
 
+{{/* The pods of the service itself (API colours and the migration Job): the app's network allows
+select these, so the backup pods get only their own (templates/networkpolicy.yaml). */}}
+{{- define "detection-api.appPodSelector" -}}
+matchLabels:
+  {{- include "detection-api.selectorLabels" . | nindent 2 }}
+matchExpressions:
+  - key: app.kubernetes.io/component
+    operator: In
+    values: [api, migrations]
+{{- end }}
+
+{{/* Backup CronJob and its ServiceAccount: <fullname>-backup, short enough for the Job names the
+CronJob controller derives from it (CronJob names are limited to 52 characters). */}}
+{{- define "detection-api.backupName" -}}
+{{- printf "%s-backup" (include "detection-api.fullname" . | trunc 45 | trimSuffix "-") }}
+{{- end }}
+
+{{- define "detection-api.backupSelectorLabels" -}}
+{{ include "detection-api.selectorLabels" . }}
+app.kubernetes.io/component: backup
+{{- end }}
+
+{{/* Image of the backup CronJob (the ops image, ops/Dockerfile): digest-pinned when a digest is given. */}}
+{{- define "detection-api.backupImage" -}}
+{{- $image := .Values.backup.image }}
+{{- if $image.digest }}
+{{- printf "%s:%s@%s" $image.repository $image.tag $image.digest }}
+{{- else }}
+{{- printf "%s:%s" $image.repository $image.tag }}
+{{- end }}
+{{- end }}
+
 {{- define "detection-api.releaseConfigMapName" -}}
 {{ include "detection-api.fullname" . }}-release
 {{- end }}
@@ -65,7 +97,7 @@ detection-api
 {{- end }}
 {{- end }}
 
-{{/* Restricted Pod Security Standard, shared by the API pods and the migration Job. */}}
+{{/* Restricted Pod Security Standard, shared by the API pods, the migration Job and the backup CronJob. */}}
 {{- define "detection-api.podSecurityContext" -}}
 runAsNonRoot: true
 runAsUser: 10001
@@ -140,6 +172,16 @@ checkov.io/skip1: CKV_K8S_35=Settings are environment variables (pydantic-settin
   value: {{ .jwksUrl | quote }}
 {{- end }}
 {{- end }}
+{{ include "detection-api.databaseEnv" . }}
+- name: DETECTION_API_API_KEY_PEPPER
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.secrets.name }}
+      key: {{ .Values.secrets.apiKeyPepperKey }}
+{{- end }}
+
+{{/* The database connection, shared by the service, the migration Job and the backup CronJob. */}}
+{{- define "detection-api.databaseEnv" -}}
 - name: DETECTION_API_DATABASE_SSLMODE
   value: {{ .Values.database.sslmode | quote }}
 {{- if .Values.database.iamAuth }}
@@ -155,11 +197,6 @@ checkov.io/skip1: CKV_K8S_35=Settings are environment variables (pydantic-settin
       name: {{ .Values.secrets.name }}
       key: {{ .Values.secrets.databaseUrlKey }}
 {{- end }}
-- name: DETECTION_API_API_KEY_PEPPER
-  valueFrom:
-    secretKeyRef:
-      name: {{ .Values.secrets.name }}
-      key: {{ .Values.secrets.apiKeyPepperKey }}
 {{- end }}
 
 {{/* TAK destination URLs for the service: each named (the metrics label), and TLS ones pointed

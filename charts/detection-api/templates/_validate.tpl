@@ -37,4 +37,30 @@
 {{- if and $v.database.iamAuth (not $v.database.host) }}
 {{- fail "database.host is required when database.iamAuth is true" }}
 {{- end }}
+{{- include "detection-api.validateBackup" . }}
+{{- end }}
+
+{{/* The backup CronJob: where it writes, as whom, from which image, through which network allows. */}}
+{{- define "detection-api.validateBackup" -}}
+{{- $v := .Values }}
+{{- $b := $v.backup }}
+{{- if $b.enabled }}
+{{- range $key := list "bucket" "kmsKeyArn" }}
+{{- if not (index $b $key) }}
+{{- fail (printf "backup.%s is required when backup.enabled is true" $key) }}
+{{- end }}
+{{- end }}
+{{- if not $b.serviceAccount.roleArn }}
+{{- fail "backup.serviceAccount.roleArn is required when backup.enabled is true" }}
+{{- end }}
+{{- if eq $b.serviceAccount.roleArn $v.serviceAccount.roleArn }}
+{{- fail "backup.serviceAccount.roleArn must not be the service's role (serviceAccount.roleArn): only the backup role may write backups" }}
+{{- end }}
+{{- if and (has $v.environment (list "staging" "production")) (not $b.image.digest) }}
+{{- fail (printf "backup.image.digest is required in %s: images are pinned by digest" $v.environment) }}
+{{- end }}
+{{- if and $v.networkPolicy.enabled (not (and $v.networkPolicy.postgresCidrs $v.networkPolicy.awsEndpointCidrs)) }}
+{{- fail "backup.enabled needs networkPolicy.postgresCidrs and networkPolicy.awsEndpointCidrs: the backup pods reach only those (and DNS)" }}
+{{- end }}
+{{- end }}
 {{- end }}
