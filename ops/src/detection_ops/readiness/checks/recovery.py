@@ -6,12 +6,13 @@ import ast
 
 from detection_ops.infra import hcl
 from detection_ops.readiness.model import check, require
-from detection_ops.readiness.sources import Sources, constant
+from detection_ops.readiness.sources import Sources, constant, of_kind
 
 SECTION = "Disaster Recovery"
 BACKUP = "ops/src/detection_ops/backup"
 REPORT = f"{BACKUP}/report.py"
 STORAGE = "infra/tests/test_checklist_storage_and_pipelines.py"
+BACKUP_JOB = "detection-api-backup"  # the chart's backup CronJob for the release detection-api
 
 
 def _task_names(s: Sources) -> set[str]:
@@ -113,6 +114,26 @@ def rto_target(s: Sources) -> str:
     return _target(s, "RTO_TARGET_SECONDS", 30 * 60, "rto_seconds")
 
 
+def _hourly_backups(s: Sources) -> str:
+    """The chart's backup CronJob runs `backup` at least hourly, one at a time, where it matters."""
+    for environment in ("staging", "production"):
+        cronjobs = of_kind(s.render(environment), "CronJob")
+        jobs = [job for job in cronjobs if job["metadata"]["name"] == BACKUP_JOB]
+        require(jobs, f"{environment}: no CronJob {BACKUP_JOB} (values backup.enabled)")
+        spec = jobs[0]["spec"]
+        schedule = str(spec.get("schedule", ""))
+        require(
+            schedule.split()[1:] == ["*"] * 4,
+            f"{environment}: backup schedule {schedule!r} is not at least hourly",
+        )
+        require(spec.get("concurrencyPolicy") == "Forbid", f"{environment}: backups may overlap")
+        container = spec["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+        require(
+            container.get("args", [])[:1] == ["backup"], f"{environment}: CronJob runs no backup"
+        )
+    return f"CronJob {BACKUP_JOB} hourly (staging, production)"
+
+
 @check(
     SECTION,
     "RPO target: < 1 hour",
@@ -120,7 +141,8 @@ def rto_target(s: Sources) -> str:
     scope="drill-measured here; in AWS `inv restore --pitr` uses RDS point-in-time recovery",
 )
 def rpo_target(s: Sources) -> str:
-    return _target(s, "RPO_TARGET_SECONDS", 60 * 60, "rpo_seconds")
+    target = _target(s, "RPO_TARGET_SECONDS", 60 * 60, "rpo_seconds")
+    return f"{target}; {_hourly_backups(s)}"
 
 
 @check(

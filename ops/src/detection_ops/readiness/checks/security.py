@@ -72,13 +72,22 @@ def irsa(s: Sources) -> str:
     for path in (s.root / "infra").rglob("*.tf"):
         require('"aws_iam_access_key"' not in path.read_text(), f"{path}: IAM access key")
     manifests = s.render("production")
-    (account,) = of_kind(manifests, "ServiceAccount")
-    role = account["metadata"].get("annotations", {}).get("eks.amazonaws.com/role-arn", "")
-    require(role.startswith("arn:aws:iam::"), "ServiceAccount has no eks.amazonaws.com/role-arn")
+    roles = {
+        account["metadata"]["name"]: account["metadata"]
+        .get("annotations", {})
+        .get("eks.amazonaws.com/role-arn", "")
+        for account in of_kind(manifests, "ServiceAccount")
+    }
+    for name, role in roles.items():
+        require(role.startswith("arn:aws:iam::"), f"ServiceAccount {name}: no IRSA role-arn")
+    require(len(set(roles.values())) == len(roles), f"ServiceAccounts share a role: {roles}")
     for where, pod in pod_specs(manifests):
         names = {e["name"] for c in pod["containers"] for e in c.get("env", [])}
         require("AWS_SECRET_ACCESS_KEY" not in names, f"{where}: static AWS key in env")
-    return "module.eks enable_irsa + module.app_irsa; ServiceAccount eks.amazonaws.com/role-arn"
+    return (
+        "module.eks enable_irsa + module.app_irsa; "
+        f"{len(roles)} ServiceAccounts, each its own eks.amazonaws.com/role-arn"
+    )
 
 
 @check(
@@ -159,10 +168,11 @@ def rbac(s: Sources) -> str:
                     "*" not in rule.get(key, []), f"Role {role['metadata']['name']}: * in {key}"
                 )
             require(set(rule["verbs"]) <= {"get", "list", "watch"}, f"Role writes: {rule['verbs']}")
-    (account,) = of_kind(manifests, "ServiceAccount")
-    require(
-        account.get("automountServiceAccountToken") is False, "ServiceAccount automounts a token"
-    )
+    for account in of_kind(manifests, "ServiceAccount"):
+        require(
+            account.get("automountServiceAccountToken") is False,
+            f"ServiceAccount {account['metadata']['name']} automounts a token",
+        )
     return "templates/rbac.yaml: namespaced read-only Role, no wildcards; no token automount"
 
 
