@@ -55,23 +55,30 @@ def test_kms_encryption_for_s3_backups(module: Module) -> None:
     _assert_customer_key(module, "backups", "key")
 
 
+def _assert_irsa_role(
+    module: Module, wiring: dict[str, Any], role: str, service_account: str
+) -> None:
+    """module.<role>_irsa trusts exactly the ServiceAccount the envs name, with its own policies.
+    The chart's values name it arn:aws:iam::<account>:role/detection-api-<env>-<role>."""
+    body = _call(module, "cluster", f"{role}_irsa")
+    account = f"var.{role}_service_account"
+    assert body["oidc_providers"]["cluster"]["namespace_service_accounts"] == [
+        f"${{{account}.namespace}}:${{{account}.name}}"
+    ]
+    assert body["policies"] == f"${{var.{role}_policy_arns}}"
+    assert (body["name"], body["use_name_prefix"]) == (f"${{var.name}}-{role}", False)
+    assert wiring["cluster"][f"{role}_service_account"] == {
+        "namespace": "detection-api",
+        "name": service_account,
+    }
+
+
 def test_irsa_for_pod_level_iam_no_shared_credentials(
     module: Module, wiring: dict[str, Any]
 ) -> None:
     assert _call(module, "cluster", "eks")["enable_irsa"] is True
-    app = _call(module, "cluster", "app_irsa")
-    assert app["oidc_providers"]["cluster"]["namespace_service_accounts"] == [
-        "${var.app_service_account.namespace}:${var.app_service_account.name}"
-    ]
-    assert app["policies"] == "${var.app_policy_arns}"
-    # The chart's values name the role arn:aws:iam::<account>:role/detection-api-<env>-app.
-    assert (app["name"], app["use_name_prefix"]) == ("${var.name}-app", False)
-    assert wiring["cluster"]["app_service_account"] == {
-        "namespace": "detection-api",
-        "name": "detection-api",
-    }
+    _assert_irsa_role(module, wiring, "app", "detection-api")
     assert wiring["cluster"]["app_policy_arns"] == {
-        "backups": "${module.backups.writer_policy_arn}",
         "database": "${module.database.connect_policy_arn}",
     }
     for path in INFRA_DIR.rglob("*.tf"):
@@ -88,7 +95,30 @@ def test_rds_ssl_enforced_force_ssl_1(module: Module) -> None:
     assert "force_ssl" not in str(variables), "rds.force_ssl is fixed in the module, never an input"
 
 
-def test_app_role_writes_backups_and_connects_as_detection_api(module: Module) -> None:
+def test_backup_role_alone_writes_backups_and_connects_for_pg_dump(
+    module: Module, wiring: dict[str, Any]
+) -> None:
+    """The backup CronJob's ServiceAccount has its own role; the service's cannot write backups."""
+    # The chart's ServiceAccount <release>-backup, for the release detection-api.
+    _assert_irsa_role(module, wiring, "backup", "detection-api-backup")
+    assert wiring["cluster"]["backup_policy_arns"] == {
+        "backups": "${module.backups.writer_policy_arn}",
+        "database": "${module.database.connect_policy_arn}",
+    }
+    writer = "${module.backups.writer_policy_arn}"
+    assert writer not in wiring["cluster"]["app_policy_arns"].values()
+    validation = hcl.blocks(module("cluster"), "variable")["app_policy_arns"]["validation"]
+    assert '!contains(keys(var.app_policy_arns), "backups")' in str(validation)
+
+
+def test_backup_role_arn_is_an_output_of_every_environment() -> None:
+    outputs = hcl.blocks(hcl.load_dir(INFRA_DIR / "envs" / "_common"), "output")
+    assert outputs["backup_irsa_role_arn"]["value"] == "${module.cluster.backup_irsa_role_arn}"
+    module_outputs = hcl.blocks(hcl.load_dir(INFRA_DIR / "modules" / "cluster"), "output")
+    assert module_outputs["backup_irsa_role_arn"]["value"] == "${module.backup_irsa.arn}"
+
+
+def test_backup_role_writes_backups_and_connects_as_detection_api(module: Module) -> None:
     writer = hcl.resources(module("backups"), "aws_iam_policy_document", kind="data")["writer"]
     statements = {statement["sid"]: statement for statement in writer["statement"]}
     assert statements["ReadWriteBackups"]["actions"] == [

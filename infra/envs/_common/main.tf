@@ -81,6 +81,14 @@ module "cluster" {
     name      = "detection-api"
   }
   app_policy_arns = {
+    database = module.database.connect_policy_arn
+  }
+  # The chart's backup CronJob (release detection-api): pg_dump through RDS IAM auth, upload.
+  backup_service_account = {
+    namespace = "detection-api"
+    name      = "detection-api-backup"
+  }
+  backup_policy_arns = {
     backups  = module.backups.writer_policy_arn
     database = module.database.connect_policy_arn
   }

@@ -8,6 +8,11 @@ output "app_irsa_role_arn" {
   value       = module.cluster.app_irsa_role_arn
 }
 
+output "backup_irsa_role_arn" {
+  description = "eks.amazonaws.com/role-arn of the detection-api-backup ServiceAccount (chart backup.serviceAccount.roleArn)."
+  value       = module.cluster.backup_irsa_role_arn
+}
+
 output "db_endpoint" {
   description = "PostgreSQL primary host:port."
   value       = module.database.endpoint

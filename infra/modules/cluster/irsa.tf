@@ -59,3 +59,25 @@ module "app_irsa" {
 
   tags = var.tags
 }
+
+# The backup CronJob (chart: <release>-backup): writes the backups bucket and connects to the
+# database for pg_dump. Kept apart from the application's role, which needs neither write.
+module "backup_irsa" {
+  source  = "terraform-aws-modules/iam/aws//modules/iam-role-for-service-accounts"
+  version = "6.0.0"
+  # checkov:skip=CKV_TF_1:Registry module pinned to an exact version (not a moving ref); bumps are reviewed.
+
+  name            = "${var.name}-backup"
+  use_name_prefix = false
+  create_policy   = false
+  policies        = var.backup_policy_arns
+
+  oidc_providers = {
+    cluster = {
+      provider_arn               = module.eks.oidc_provider_arn
+      namespace_service_accounts = ["${var.backup_service_account.namespace}:${var.backup_service_account.name}"]
+    }
+  }
+
+  tags = var.tags
+}

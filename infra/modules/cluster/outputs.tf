@@ -33,6 +33,11 @@ output "app_irsa_role_arn" {
   value       = module.app_irsa.arn
 }
 
+output "backup_irsa_role_arn" {
+  description = "IAM role for the backup CronJob's ServiceAccount (chart value backup.serviceAccount.roleArn)."
+  value       = module.backup_irsa.arn
+}
+
 output "secrets_kms_key_arn" {
   description = "KMS key encrypting Kubernetes secrets."
   value       = module.secrets_key.key_arn

@@ -100,7 +100,35 @@ variable "app_service_account" {
 }
 
 variable "app_policy_arns" {
-  description = "IAM policies attached to the application's IRSA role (backups bucket, RDS IAM connect...)."
+  description = "IAM policies attached to the application's IRSA role (RDS IAM connect...); never the backups writer, which belongs to backup_policy_arns."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = !contains(keys(var.app_policy_arns), "backups")
+    error_message = "app_policy_arns must not carry the backups writer: the service does not write backups (use backup_policy_arns)."
+  }
+}
+
+variable "backup_service_account" {
+  description = "Namespace and ServiceAccount of the backup CronJob (the chart's <release>-backup) that receive the backup IRSA role."
+  type = object({
+    namespace = string
+    name      = string
+  })
+  default = {
+    namespace = "detection-api"
+    name      = "detection-api-backup"
+  }
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", var.backup_service_account.name))
+    error_message = "backup_service_account.name must be a Kubernetes name."
+  }
+}
+
+variable "backup_policy_arns" {
+  description = "IAM policies attached to the backup CronJob's IRSA role: the backups bucket writer and RDS IAM connect (pg_dump)."
   type        = map(string)
   default     = {}
 }
