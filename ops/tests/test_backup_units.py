@@ -92,6 +92,19 @@ def test_iam_token_travels_in_pgpassword_only(monkeypatch):
     assert env["PGHOST"] == "db.example.internal"
 
 
+def test_iam_auth_signs_every_sqlalchemy_connection_too(monkeypatch):
+    """Table states, version checks and scratch databases authenticate as pg_dump does: a fresh
+    RDS IAM token as the password (the local server trusts any password, so both connect)."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with postgres.connect(SERVER, iam_region="us-east-1") as engine, engine.connect() as connection:
+        token = connection.connection.dbapi_connection.info.password
+    assert token.startswith("127.0.0.1:5432/?Action=connect&DBUser=postgres&")
+    assert "X-Amz-Signature=" in token
+    with postgres.connect(SERVER) as engine, engine.connect() as connection:
+        assert connection.connection.dbapi_connection.info.password == ""
+
+
 def test_password_from_the_url_goes_to_pgpassword():
     env = postgres.libpq_env("postgresql://u:s3cret@127.0.0.1:5433/db")
     assert (env["PGPASSWORD"], env["PGPORT"], env["PGDATABASE"]) == ("s3cret", "5433", "db")
@@ -145,6 +158,32 @@ def test_config_reads_postgres_or_sqlite_from_the_service_url():
         },
     )
     assert iam.iam_region == "eu-west-1"
+    assert iam.scratch_iam_region == "eu-west-1"  # verification restores go to the same server
+    elsewhere = BackupConfig.from_environ(
+        "production",
+        {
+            **base,
+            "DETECTION_API_DATABASE_URL": SERVER,
+            "DETECTION_API_DATABASE_IAM_AUTH": "true",
+            "DETECTION_OPS_SCRATCH_DATABASE_URL": "postgresql://u:p@scratch:5432/postgres",
+        },
+    )
+    assert (elsewhere.iam_region, elsewhere.scratch_iam_region) == ("us-east-1", None)
+
+
+def test_config_takes_the_services_sslmode():
+    """The chart sets DETECTION_API_DATABASE_SSLMODE beside a URL without one, as for the app."""
+    base = {"DETECTION_OPS_BACKUP_BUCKET": "b", "DETECTION_OPS_BACKUP_KMS_KEY": "arn:k"}
+    environ = {
+        **base,
+        "DETECTION_API_DATABASE_URL": SERVER,
+        "DETECTION_API_DATABASE_SSLMODE": "verify-full",
+    }
+    config = BackupConfig.from_environ("production", environ)
+    assert config.database_url == f"{SERVER}?sslmode=verify-full"
+    assert postgres.libpq_env(config.database_url)["PGSSLMODE"] == "verify-full"
+    explicit = {**environ, "DETECTION_API_DATABASE_URL": f"{SERVER}?sslmode=require"}
+    assert BackupConfig.from_environ("production", explicit).database_url.endswith("=require")
 
 
 def test_manifest_round_trips_through_json(tmp_path):

@@ -20,6 +20,7 @@ KMS_KEY = "DETECTION_OPS_BACKUP_KMS_KEY"
 SQLITE_PATH = "DETECTION_OPS_SQLITE_PATH"
 SCRATCH_URL = "DETECTION_OPS_SCRATCH_DATABASE_URL"
 DATABASE_URL = "DETECTION_API_DATABASE_URL"
+SSLMODE = "DETECTION_API_DATABASE_SSLMODE"  # as the service reads it (the chart sets it)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,12 @@ class BackupConfig:
             )
         url = environ.get(DATABASE_URL)
         database_url = url if url and make_url(url).get_backend_name() == "postgresql" else None
+        if database_url and environ.get(SSLMODE) and "sslmode" not in make_url(database_url).query:
+            database_url = (
+                make_url(database_url)
+                .update_query_dict({"sslmode": environ[SSLMODE]})
+                .render_as_string(hide_password=False)
+            )
         sqlite = environ.get(SQLITE_PATH)
         if sqlite is None and url and make_url(url).get_backend_name() == "sqlite":
             sqlite = make_url(url).database
@@ -58,6 +65,11 @@ class BackupConfig:
             scratch_url=environ.get(SCRATCH_URL) or database_url,
             iam_region=region if iam else None,
         )
+
+    @property
+    def scratch_iam_region(self) -> str | None:
+        """IAM tokens for the verification server only when it is the source server (default)."""
+        return self.iam_region if self.scratch_url == self.database_url else None
 
     def rds(self) -> Any:
         import boto3  # noqa: PLC0415 - slow import, only when talking to AWS

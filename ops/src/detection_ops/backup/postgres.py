@@ -3,6 +3,8 @@
 libpq reads the connection from PG* variables, so a password or an RDS IAM token travels in
 PGPASSWORD and never appears on a command line (visible in `ps`) or in a log line.
 pg_dump must be at least the server's major version (production runs PostgreSQL 16).
+With `iam_region` every connection, the tools' and SQLAlchemy's alike, signs a fresh RDS IAM
+token (the URL carries no password), as the service does (detection_api.store.database).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 
 from detection_ops.backup.manifest import TABLES, TableState
@@ -32,8 +34,17 @@ def sqlalchemy_url(url: str | URL) -> URL:
 
 
 @contextmanager
-def connect(url: str | URL) -> Iterator[Engine]:
+def connect(url: str | URL, *, iam_region: str | None = None) -> Iterator[Engine]:
     engine = create_engine(sqlalchemy_url(url), pool_pre_ping=True)
+    if iam_region:
+        parsed = make_url(url)
+
+        @event.listens_for(engine, "do_connect")
+        def _token(
+            _dialect: object, _record: object, _args: object, kwargs: dict[str, str]
+        ) -> None:
+            kwargs["password"] = iam_token(parsed, iam_region)
+
     try:
         yield engine
     finally:
@@ -92,14 +103,14 @@ def client_major(tool: str) -> int:
     return int(match.group(1))
 
 
-def server_major(url: str | URL) -> int:
-    with connect(url) as engine, engine.connect() as connection:
+def server_major(url: str | URL, *, iam_region: str | None = None) -> int:
+    with connect(url, iam_region=iam_region) as engine, engine.connect() as connection:
         return int(connection.execute(text("SHOW server_version_num")).scalar_one()) // 10000
 
 
-def require_compatible_client(tool: str, url: str | URL) -> str:
+def require_compatible_client(tool: str, url: str | URL, *, iam_region: str | None = None) -> str:
     """pg_dump older than the server refuses (or silently misses features): check first."""
-    client, server = client_major(tool), server_major(url)
+    client, server = client_major(tool), server_major(url, iam_region=iam_region)
     if client < server:
         raise OperatorError(
             f"{Path(tool).name} {client} is older than the PostgreSQL {server} server",
@@ -119,40 +130,44 @@ def _run(args: list[str], env: Mapping[str, str], what: str, next_step: str) -> 
 def dump(url: str | URL, destination: Path, *, iam_region: str | None = None) -> str:
     """Dump the whole database in the custom format; returns the tool description."""
     tool = find_tool("pg_dump")
-    described = require_compatible_client(tool, url)
+    described = require_compatible_client(tool, url, iam_region=iam_region)
     args = [tool, "--format=custom", "--no-owner", "--no-privileges", f"--file={destination}"]
     _run(args, libpq_env(url, iam_region=iam_region), "pg_dump", "check the database URL")
     return described
 
 
-def restore(dump_file: Path, url: str | URL, *, clean: bool = False) -> None:
+def restore(
+    dump_file: Path, url: str | URL, *, clean: bool = False, iam_region: str | None = None
+) -> None:
     """Load a custom-format dump into the (existing) database of `url`."""
     args = [find_tool("pg_restore"), "--exit-on-error", "--no-owner", "--no-privileges"]
     if clean:
         args += ["--clean", "--if-exists", "--single-transaction"]
     args += ["--dbname", make_url(url).database or "postgres", str(dump_file)]
-    _run(args, libpq_env(url), "pg_restore", "check the dump with `pg_restore --list`")
+    env = libpq_env(url, iam_region=iam_region)
+    _run(args, env, "pg_restore", "check the dump with `pg_restore --list`")
 
 
 def database_url(url: str | URL, name: str) -> URL:
     return make_url(url).set(database=name)
 
 
-def create_database(url: str | URL, name: str) -> URL:
+def create_database(url: str | URL, name: str, *, iam_region: str | None = None) -> URL:
     """Create an empty database next to the one in `url`; returns its URL."""
     _require_safe(name)
-    _autocommit(url, f'CREATE DATABASE "{name}"')
+    _autocommit(url, f'CREATE DATABASE "{name}"', iam_region)
     return database_url(url, name)
 
 
-def drop_database(url: str | URL, name: str) -> None:
+def drop_database(url: str | URL, name: str, *, iam_region: str | None = None) -> None:
     _require_safe(name)
-    _autocommit(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _autocommit(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', iam_region)
 
 
-def _autocommit(url: str | URL, statement: str) -> None:
+def _autocommit(url: str | URL, statement: str, iam_region: str | None) -> None:
     # CREATE/DROP DATABASE cannot run inside a transaction block.
-    with connect(database_url(url, "postgres")) as engine, engine.connect() as connection:
+    server = database_url(url, "postgres")
+    with connect(server, iam_region=iam_region) as engine, engine.connect() as connection:
         connection.execution_options(isolation_level="AUTOCOMMIT").execute(text(statement))
 
 
@@ -162,10 +177,10 @@ def _require_safe(name: str) -> None:
         raise OperatorError(f"unsafe database name {name!r}", "use lowercase letters, digits, _")
 
 
-def table_states(url: str | URL) -> dict[str, TableState]:
+def table_states(url: str | URL, *, iam_region: str | None = None) -> dict[str, TableState]:
     """Row count and an order-independent content checksum of every service table."""
     states = {}
-    with connect(url) as engine, engine.connect() as connection:
+    with connect(url, iam_region=iam_region) as engine, engine.connect() as connection:
         connection.execute(text("SET TIME ZONE 'UTC'"))
         for table in TABLES:
             row = connection.execute(
@@ -178,6 +193,6 @@ def table_states(url: str | URL) -> dict[str, TableState]:
     return states
 
 
-def schema_version(url: str | URL) -> str | None:
-    with connect(url) as engine, engine.connect() as connection:
+def schema_version(url: str | URL, *, iam_region: str | None = None) -> str | None:
+    with connect(url, iam_region=iam_region) as engine, engine.connect() as connection:
         return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()

@@ -22,7 +22,7 @@ def backup_postgres(config: BackupConfig, work: Path, backup_id: str, steps: Ste
     with steps.step("pg_dump", database=make_url(config.database_url).database):
         # Counted just before the dump: a busy database may gain rows during the dump, never lose.
         created_at = datetime.now(UTC)
-        tables = postgres.table_states(config.database_url)
+        tables = postgres.table_states(config.database_url, iam_region=config.iam_region)
         tool = postgres.dump(config.database_url, dump_file, iam_region=config.iam_region)
     return Manifest(
         backup_id=backup_id,
@@ -30,7 +30,7 @@ def backup_postgres(config: BackupConfig, work: Path, backup_id: str, steps: Ste
         environment=config.environment,
         source=make_url(config.database_url).render_as_string(hide_password=True),
         created_at=created_at,
-        schema_version=postgres.schema_version(config.database_url),
+        schema_version=postgres.schema_version(config.database_url, iam_region=config.iam_region),
         artifact=Artifact.of(dump_file),
         tables=tables,
         tool=tool,
@@ -81,7 +81,13 @@ def take_backups(config: BackupConfig, steps: Steps, *, verify: bool = True) -> 
                 with steps.step(f"verify {manifest.kind}", backup=backup_id):
                     if manifest.kind == "postgres":
                         assert config.scratch_url is not None  # noqa: S101 - set with the URL
-                        verify_postgres(store, manifest, config.scratch_url, Path(scratch))
+                        verify_postgres(
+                            store,
+                            manifest,
+                            config.scratch_url,
+                            Path(scratch),
+                            iam_region=config.scratch_iam_region,
+                        )
                     else:
                         verify_sqlite(store, manifest, Path(scratch))
     for manifest in manifests:

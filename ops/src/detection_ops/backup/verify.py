@@ -34,15 +34,23 @@ def require_same_tables(manifest: Manifest, actual: dict[str, TableState], where
         )
 
 
-def verify_postgres(store: BackupStore, manifest: Manifest, server_url: str, work: Path) -> None:
+def verify_postgres(
+    store: BackupStore,
+    manifest: Manifest,
+    server_url: str,
+    work: Path,
+    *,
+    iam_region: str | None = None,
+) -> None:
     dump_file = fetch_verified(store, manifest, work)
     name = f"verify_{manifest.backup_id.lower()}_{secrets.token_hex(3)}"
-    scratch = postgres.create_database(server_url, name)
+    scratch = postgres.create_database(server_url, name, iam_region=iam_region)
     try:
-        postgres.restore(dump_file, scratch)
-        require_same_tables(manifest, postgres.table_states(scratch), f"scratch database {name}")
+        postgres.restore(dump_file, scratch, iam_region=iam_region)
+        states = postgres.table_states(scratch, iam_region=iam_region)
+        require_same_tables(manifest, states, f"scratch database {name}")
     finally:
-        postgres.drop_database(server_url, name)
+        postgres.drop_database(server_url, name, iam_region=iam_region)
 
 
 def verify_sqlite(store: BackupStore, manifest: Manifest, work: Path) -> None:
