@@ -289,3 +289,22 @@ class running_sink:  # noqa: N801 - used as a context manager, reads like one
         asyncio.run_coroutine_threadsafe(self.sink.stop(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
+
+
+def test_restore_script_loads_the_dump_through_psql_and_stops_at_an_error(
+    source, scratch_names, tmp_path
+):
+    """The path for a pg_restore newer than the server (client 17, RDS 16): the same tables, and
+    the first SQL error fails the restore (here: loading twice without --clean)."""
+    url, _ = source
+    dump_file = tmp_path / "detection-api.dump"
+    postgres.dump(url, dump_file)
+    name = f"script_{secrets.token_hex(4)}"
+    scratch_names.append(name)
+    target = postgres.create_database(SERVER, name)
+    tool, env = postgres.find_tool("pg_restore"), postgres.libpq_env(target)
+    postgres.restore_script(tool, [str(dump_file)], name, env, single_transaction=True)
+    assert postgres.table_states(target) == postgres.table_states(url)
+    with pytest.raises(OperatorError, match=r"psql \(restore script\) failed: .*already exists"):
+        postgres.restore_script(tool, [str(dump_file)], name, env, single_transaction=True)
+    assert postgres.table_states(target) == postgres.table_states(url)  # one transaction

@@ -105,6 +105,23 @@ def test_iam_auth_signs_every_sqlalchemy_connection_too(monkeypatch):
         assert connection.connection.dbapi_connection.info.password == ""
 
 
+def test_restore_script_drops_only_the_preambles_transaction_timeout():
+    script = [
+        b"--\n",
+        b"\\restrict abc\n",
+        b"SET statement_timeout = 0;\n",
+        b"SET transaction_timeout = 0;\n",
+        b"SELECT pg_catalog.set_config('search_path', '', false);\n",
+        b"\n",
+        b"CREATE TABLE public.outbox (body text);\n",
+        b"COPY public.outbox (body) FROM stdin;\n",
+        b"SET transaction_timeout = 0;\n",  # a row that happens to read like the setting
+        b"\\.\n",
+    ]
+    kept = list(postgres.without_transaction_timeout(script))
+    assert kept == script[:3] + script[4:]
+
+
 def test_password_from_the_url_goes_to_pgpassword():
     env = postgres.libpq_env("postgresql://u:s3cret@127.0.0.1:5433/db")
     assert (env["PGPASSWORD"], env["PGPORT"], env["PGDATABASE"]) == ("s3cret", "5433", "db")

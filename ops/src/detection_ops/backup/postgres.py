@@ -9,11 +9,13 @@ token (the URL carries no password), as the service does (detection_api.store.da
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator, Mapping
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,6 +26,10 @@ from detection_ops.backup.manifest import TABLES, TableState
 from detection_ops.deploy.steps import OperatorError
 
 SAFE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+RESTORE_HINT = "check the dump with `pg_restore --list`"
+TRANSACTION_TIMEOUT_SINCE = 17  # the server version with the setting pg_restore 17+ sets
+TRANSACTION_TIMEOUT = b"SET transaction_timeout = 0;\n"
+PREAMBLE = (b"SET ", b"SELECT pg_catalog.set_config(", b"--", b"\\")
 
 
 def sqlalchemy_url(url: str | URL) -> URL:
@@ -139,13 +145,78 @@ def dump(url: str | URL, destination: Path, *, iam_region: str | None = None) ->
 def restore(
     dump_file: Path, url: str | URL, *, clean: bool = False, iam_region: str | None = None
 ) -> None:
-    """Load a custom-format dump into the (existing) database of `url`."""
-    args = [find_tool("pg_restore"), "--exit-on-error", "--no-owner", "--no-privileges"]
-    if clean:
-        args += ["--clean", "--if-exists", "--single-transaction"]
-    args += ["--dbname", make_url(url).database or "postgres", str(dump_file)]
+    """Load a custom-format dump into the (existing) database of `url`.
+
+    pg_restore 17 and later open with `SET transaction_timeout = 0`, a setting older servers
+    refuse (and no option turns it off): into such a server (RDS 16, restored with Debian
+    trixie's client 17) the dump goes through pg_restore's SQL script, without that line, to psql.
+    """
+    tool = find_tool("pg_restore")
     env = libpq_env(url, iam_region=iam_region)
-    _run(args, env, "pg_restore", "check the dump with `pg_restore --list`")
+    database = make_url(url).database or "postgres"
+    options = ["--no-owner", "--no-privileges", *(["--clean", "--if-exists"] if clean else [])]
+    since = TRANSACTION_TIMEOUT_SINCE
+    if client_major(tool) >= since > server_major(url, iam_region=iam_region):
+        restore_script(tool, [*options, str(dump_file)], database, env, single_transaction=clean)
+        return
+    args = [tool, "--exit-on-error", *options, *(["--single-transaction"] if clean else [])]
+    _run([*args, "--dbname", database, str(dump_file)], env, "pg_restore", RESTORE_HINT)
+
+
+def restore_script(
+    tool: str,
+    arguments: list[str],
+    database: str,
+    env: Mapping[str, str],
+    *,
+    single_transaction: bool,
+) -> None:
+    """`pg_restore --file=- ARGUMENTS | psql` (stopping at the first error), the script's
+    preamble without `SET transaction_timeout`."""
+    loader_args = [find_tool("psql"), "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1"]
+    loader_args += ["--single-transaction"] if single_transaction else []
+    with tempfile.TemporaryFile() as script_errors, tempfile.TemporaryFile() as loader_errors:
+        script = subprocess.Popen(  # noqa: S603 - a resolved tool path, arguments built here
+            [tool, "--file=-", *arguments],
+            stdout=subprocess.PIPE,
+            stderr=script_errors,
+            env=dict(env),
+        )
+        loader = subprocess.Popen(  # noqa: S603 - a resolved tool path, arguments built here
+            [*loader_args, "--dbname", database],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=loader_errors,
+            env=dict(env),
+        )
+        assert script.stdout is not None  # noqa: S101 - PIPE
+        assert loader.stdin is not None  # noqa: S101 - PIPE
+        try:
+            loader.stdin.writelines(without_transaction_timeout(script.stdout))
+        except BrokenPipeError:
+            pass  # psql stopped at an error: its exit code and output say which
+        finally:
+            script.stdout.close()  # a pg_restore still writing stops (SIGPIPE)
+            with contextlib.suppress(BrokenPipeError):
+                loader.stdin.close()
+        checks = ((loader, loader_errors, "psql"), (script, script_errors, "pg_restore"))
+        for process, errors, what in checks:
+            if process.wait() != 0:
+                errors.seek(0)
+                message = errors.read().decode(errors="replace").strip()[-800:]
+                raise OperatorError(f"{what} (restore script) failed: {message}", RESTORE_HINT)
+
+
+def without_transaction_timeout(lines: Iterable[bytes]) -> Iterator[bytes]:
+    """The script minus `SET transaction_timeout = 0;` in its preamble (the SET statements,
+    comments and psql meta-commands before the first object); nothing after it is touched."""
+    preamble = True
+    for line in lines:
+        if preamble:
+            if line == TRANSACTION_TIMEOUT:
+                continue
+            preamble = not line.strip() or line.startswith(PREAMBLE)
+        yield line
 
 
 def database_url(url: str | URL, name: str) -> URL:
