@@ -1,4 +1,4 @@
-"""checkov, trivy and hadolint on the chart, its renders and the Dockerfile: zero failed checks.
+"""checkov, trivy and hadolint on the chart, its renders and the Dockerfiles: zero failed checks.
 
 Every suppression is listed here or next to the code it concerns, with its reason. Each scan also
 proves it scanned something (a scanner that finds no files passes vacuously).
@@ -18,7 +18,8 @@ import yaml
 from charts.tests.conftest import CHART, ENVIRONMENTS, REPO_ROOT, Helm, run
 from charts.tests.test_render import ALL_ON
 
-DOCKERFILE = REPO_ROOT / "app" / "Dockerfile"
+# The service image and the ops image (the backup CronJob's).
+DOCKERFILES = [REPO_ROOT / "app" / "Dockerfile", REPO_ROOT / "ops" / "Dockerfile"]
 
 # checkov's helm framework renders the chart itself, with the default values and into the
 # `default` namespace, so two checks cannot pass there; the kubernetes-framework scan below runs
@@ -181,8 +182,11 @@ def test_trivy_config_passes_on_every_render(
         assert result["successes"] > 0, target
 
 
-def test_hadolint_passes_on_the_dockerfile(require_tool: Callable[[str], str]) -> None:
-    result = run([require_tool("hadolint"), "--format", "json", str(DOCKERFILE)])
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda path: path.parent.name)
+def test_hadolint_passes_on_the_dockerfile(
+    require_tool: Callable[[str], str], dockerfile: Path
+) -> None:
+    result = run([require_tool("hadolint"), "--format", "json", str(dockerfile)])
     assert result.returncode == 0, result.stdout
     assert json.loads(result.stdout) == []
 
@@ -202,20 +206,22 @@ def test_dockerfile_scanners_can_fail(
     assert "DS002" in scanned["Dockerfile"]["failed"]  # runs as root
 
 
-def test_checkov_dockerfile_framework_passes(tools: dict[str, str]) -> None:
-    report = checkov(tools, "dockerfile", DOCKERFILE)
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda path: path.parent.name)
+def test_checkov_dockerfile_framework_passes(tools: dict[str, str], dockerfile: Path) -> None:
+    report = checkov(tools, "dockerfile", dockerfile)
     assert report["failures"] == []
     assert report["passed"] > 50
     # The base image is an ARG (CI passes a locally made base); its default is digest-pinned.
     assert report["skipped_ids"] == {"CKV_DOCKER_7"}
 
 
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda path: path.parent.name)
 def test_trivy_config_passes_on_the_dockerfile(
-    tools: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+    tools: dict[str, str], tmp_path_factory: pytest.TempPathFactory, dockerfile: Path
 ) -> None:
     cache = tmp_path_factory.mktemp("trivy-cache")
     scanned = trivy_config(
-        tools["trivy"], DOCKERFILE.parent, cache, "--misconfig-scanners", "dockerfile"
+        tools["trivy"], dockerfile.parent, cache, "--misconfig-scanners", "dockerfile"
     )
     assert scanned == {
         "Dockerfile": {"successes": scanned["Dockerfile"]["successes"], "failed": []}

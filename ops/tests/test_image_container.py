@@ -25,7 +25,13 @@ import pytest
 from detection_api.api.examples import example_detection
 from detection_ops.deploy.steps import OperatorError
 from detection_ops.image.base import ensure_base
-from detection_ops.image.build import ImageFiles, ImageMeta, build_image, image_size_mb
+from detection_ops.image.build import (
+    DOCKERFILE,
+    ImageFiles,
+    ImageMeta,
+    build_image,
+    image_size_mb,
+)
 from detection_ops.image.engine import Engine, docker_engine
 
 pytestmark = pytest.mark.slow
@@ -68,22 +74,28 @@ def meta() -> ImageMeta:
     return ImageMeta.from_repo(REPO_ROOT, os.environ)
 
 
-@pytest.fixture(scope="module")
-def image(engine: Engine, meta: ImageMeta) -> dict[str, float]:
-    """Build the image from the working tree; returns the figures the report prints."""
-    started = time.monotonic()
+def build_for_test(engine: Engine, meta: ImageMeta, tag: str, dockerfile: str = DOCKERFILE) -> None:
+    """Build from the working tree, on the locally made base where the daemon has no registry."""
     try:
         base = ensure_base(engine, FILES.state / "base") if engine.private else None
         build_image(
             engine,
             REPO_ROOT,
             meta,
-            TAG,
+            tag,
             base_image=base,
             timeout=BUILD_TIMEOUT_S,
+            dockerfile=dockerfile,
         )
     except OperatorError as error:
-        pytest.fail(f"image build failed: {error}")
+        pytest.fail(f"{dockerfile} build failed: {error}")
+
+
+@pytest.fixture(scope="module")
+def image(engine: Engine, meta: ImageMeta) -> dict[str, float]:
+    """Build the image from the working tree; returns the figures the report prints."""
+    started = time.monotonic()
+    build_for_test(engine, meta, TAG)
     return {"build_s": time.monotonic() - started, "size_mb": image_size_mb(engine, TAG)}
 
 

@@ -83,10 +83,15 @@ class ImageFiles:
 
 
 def build_command(
-    root: Path, tag: str, build_args: Mapping[str, str], *, host_network: bool
+    root: Path,
+    tag: str,
+    build_args: Mapping[str, str],
+    *,
+    host_network: bool,
+    dockerfile: str = DOCKERFILE,
 ) -> list[str]:
-    """`docker build` of app/Dockerfile from the repository root (the lock file lives there)."""
-    args = ["build", "--file", str(root / DOCKERFILE), "--tag", tag]
+    """`docker build` of a Dockerfile (app/ or ops/) from the repository root (the lock file)."""
+    args = ["build", "--file", str(root / dockerfile), "--tag", tag]
     for name, value in build_args.items():
         args += ["--build-arg", f"{name}={value}"]
     # A private dockerd has no bridge network: the build's RUN steps reach PyPI from the host's.
@@ -101,9 +106,12 @@ def build_image(
     *,
     base_image: str | None = None,
     timeout: float = BUILD_TIMEOUT_S,
+    dockerfile: str = DOCKERFILE,
 ) -> None:
     build_args = meta.build_args() | ({"BASE_IMAGE": base_image} if base_image else {})
-    command = build_command(root, tag, build_args, host_network=engine.private)
+    command = build_command(
+        root, tag, build_args, host_network=engine.private, dockerfile=dockerfile
+    )
     engine.run(*command, timeout=timeout)
 
 
