@@ -72,6 +72,8 @@ KUBERNETES_SERIES = {
     "kube_poddisruptionbudget_status_expected_pods": {"namespace", "poddisruptionbudget"},
     "kubelet_volume_stats_used_bytes": {"namespace", "persistentvolumeclaim"},
     "kubelet_volume_stats_capacity_bytes": {"namespace", "persistentvolumeclaim"},
+    "kube_cronjob_status_last_successful_time": {"namespace", "cronjob"},
+    "kube_cronjob_created": {"namespace", "cronjob"},
 }
 
 
