@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from charts.tests.conftest import (
+    BACKUP_ON,
     BACKUP_VALUES,
     COLORS,
     CRD_KINDS,
@@ -73,6 +74,7 @@ def test_renders_validate_against_kubernetes_1_33_schemas(
     validator = require_tool("kubernetes-validate")
     every = {f"{env}-{color}": m for (env, color), m in renders.items()}
     every["all-toggles-on"] = helm.template(None, ALL_ON)
+    every["dev-with-backup"] = helm.template("dev", BACKUP_ON)  # staging/production have it on
     files = [write_core_manifests(m, tmp_path / f"{name}.yaml") for name, m in every.items()]
     result = run([validator, "-k", "1.33.0", "--strict", *map(str, files)])
     output = result.stdout + result.stderr

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from charts.tests.conftest import CHART, ENVIRONMENTS, REPO_ROOT, Helm, run
+from charts.tests.conftest import BACKUP_ON, CHART, ENVIRONMENTS, REPO_ROOT, Helm, run
 from charts.tests.test_render import ALL_ON
 
 # The service image and the ops image (the backup CronJob's).
@@ -77,6 +77,7 @@ def renders_root(helm: Helm, tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name, environment, values in [
         *[(f"render-{env}", env, {}) for env in ENVIRONMENTS],
         ("render-all-toggles-on", None, ALL_ON),
+        ("render-dev-with-backup", "dev", BACKUP_ON),  # staging and production have it on
     ]:
         assert helm.template_to_dir(root / name, environment, values), name
     return root
@@ -104,7 +105,7 @@ def test_checkov_kubernetes_framework_passes_on_every_render(
     report = checkov(tools, "kubernetes", renders_root)
     assert report["failures"] == []
     assert report["returncode"] == 0
-    assert report["passed"] > 400  # four renders, ~100+ checks each
+    assert report["passed"] > 500  # five renders, ~100+ checks each
     assert report["skipped_ids"] == ANNOTATED_SKIPS
     # Every rendered object was parsed (checkov also counts each container of a Deployment or Job
     # as a resource; a CronJob's pod template is checked as part of the CronJob).
