@@ -164,6 +164,8 @@ class SolutionBatch:
             _optional(self.ellipse_semi_major_m),
             _optional(self.ellipse_semi_minor_m),
         )
+        ce_sigmas = [None if value is None else ce_sigma(value) for value in ce90_m]
+        le_sigmas = [None if value is None else le_sigma(value) for value in le90_m]
         orientation = _optional(self.ellipse_orientation_deg)
         slant_range, depression = _optional(self.slant_range_m), _optional(self.depression_deg)
         refusals, categories, flags = (
@@ -179,8 +181,8 @@ class SolutionBatch:
                 refusal=REFUSAL_BY_CODE[refusals[i]],
                 ce90_m=ce90_m[i],
                 le90_m=le90_m[i],
-                ce_sigma_m=None if ce90_m[i] is None else ce_sigma(ce90_m[i]),
-                le_sigma_m=None if le90_m[i] is None else le_sigma(le90_m[i]),
+                ce_sigma_m=ce_sigmas[i],
+                le_sigma_m=le_sigmas[i],
                 ellipse_semi_major_m=semi_major[i],
                 ellipse_semi_minor_m=semi_minor[i],
                 ellipse_orientation_deg=orientation[i],
