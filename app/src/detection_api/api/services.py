@@ -66,7 +66,11 @@ class Services:
                 settings.rate_limit, settings.rate_limit_storage, settings.rate_limit_key_prefix
             ),
             ingestor=ingestor,
-            group_commit=GroupCommit(ingestor.ingest, settings.max_batch_items),
+            group_commit=GroupCommit(
+                ingestor.ingest,
+                settings.max_batch_items,
+                offload=engine.dialect.name != "sqlite",
+            ),
             delivery=(
                 DeliveryService(settings, Outbox(engine), metrics)
                 if settings.delivery_enabled and settings.tak_destinations
@@ -75,9 +79,14 @@ class Services:
         )
 
 
-def services(request: Request) -> Services:
+def services_of(request: Request) -> Services:
     found: Services = request.app.state.services
     return found
+
+
+async def services(request: Request) -> Services:
+    """The `Services` dependency; async because FastAPI runs a sync one in a worker thread."""
+    return services_of(request)
 
 
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="an API key")
@@ -92,7 +101,7 @@ def requires(scope: str) -> Callable[..., object]:
         api_key: Annotated[str | None, Security(_api_key_header)],
         bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
     ) -> Principal:
-        found = services(request)
+        found = services_of(request)
         authorization = f"Bearer {bearer.credentials}" if bearer else None
         if bearer is None and request.headers.get("authorization"):
             authorization = request.headers["authorization"]

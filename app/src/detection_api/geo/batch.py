@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
@@ -152,27 +153,48 @@ class SolutionBatch:
 
     def solution(self, index: int) -> Solution:
         """The per-item view of row `index`."""
+        row = SolutionBatch(**{f.name: getattr(self, f.name)[[index]] for f in fields(self)})
+        return row.solutions()[0]
 
-        def value(array: FloatArray) -> float | None:
-            number = float(array[index])
-            return number if np.isfinite(number) else None
-
-        ce90_m, le90_m = value(self.ce90_m), value(self.le90_m)
-        category = int(self.category[index])
-        return Solution(
-            lat=value(self.lat),
-            lon=value(self.lon),
-            hae=value(self.hae),
-            refusal=REFUSAL_BY_CODE[int(self.refusal[index])],
-            ce90_m=ce90_m,
-            le90_m=le90_m,
-            ce_sigma_m=None if ce90_m is None else ce_sigma(ce90_m),
-            le_sigma_m=None if le90_m is None else le_sigma(le90_m),
-            ellipse_semi_major_m=value(self.ellipse_semi_major_m),
-            ellipse_semi_minor_m=value(self.ellipse_semi_minor_m),
-            ellipse_orientation_deg=value(self.ellipse_orientation_deg),
-            category=CATEGORIES[category] if category >= 0 else None,
-            flag=FLAGS[int(self.flag[index])],
-            slant_range_m=value(self.slant_range_m),
-            depression_deg=value(self.depression_deg),
+    def solutions(self) -> list[Solution]:
+        """The per-item views of every row (each column converted once, not once per row)."""
+        lat, lon, hae = _optional(self.lat), _optional(self.lon), _optional(self.hae)
+        ce90_m, le90_m = _optional(self.ce90_m), _optional(self.le90_m)
+        semi_major, semi_minor = (
+            _optional(self.ellipse_semi_major_m),
+            _optional(self.ellipse_semi_minor_m),
         )
+        ce_sigmas = [None if value is None else ce_sigma(value) for value in ce90_m]
+        le_sigmas = [None if value is None else le_sigma(value) for value in le90_m]
+        orientation = _optional(self.ellipse_orientation_deg)
+        slant_range, depression = _optional(self.slant_range_m), _optional(self.depression_deg)
+        refusals, categories, flags = (
+            self.refusal.tolist(),
+            self.category.tolist(),
+            self.flag.tolist(),
+        )
+        return [
+            Solution(
+                lat=lat[i],
+                lon=lon[i],
+                hae=hae[i],
+                refusal=REFUSAL_BY_CODE[refusals[i]],
+                ce90_m=ce90_m[i],
+                le90_m=le90_m[i],
+                ce_sigma_m=ce_sigmas[i],
+                le_sigma_m=le_sigmas[i],
+                ellipse_semi_major_m=semi_major[i],
+                ellipse_semi_minor_m=semi_minor[i],
+                ellipse_orientation_deg=orientation[i],
+                category=CATEGORIES[categories[i]] if categories[i] >= 0 else None,
+                flag=FLAGS[flags[i]],
+                slant_range_m=slant_range[i],
+                depression_deg=depression[i],
+            )
+            for i in range(len(self))
+        ]
+
+
+def _optional(column: FloatArray) -> list[float | None]:
+    """Python floats, None where the value is not finite (not available)."""
+    return [value if math.isfinite(value) else None for value in column.tolist()]

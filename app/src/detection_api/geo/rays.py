@@ -44,11 +44,11 @@ class CastInputs:
     def tile(self, copies: int, **changed: Any) -> CastInputs:
         """`copies` stacked copies of every row (copy k is rows k*N .. (k+1)*N - 1), with
         the columns in `changed` replaced (already tiled by the caller)."""
-        columns = {}
+        columns = dict(changed)
         for column in fields(self):
-            value = getattr(self, column.name)
-            columns[column.name] = np.tile(value, (copies,) + (1,) * (value.ndim - 1))
-        columns.update(changed)
+            if column.name not in changed:
+                value = getattr(self, column.name)
+                columns[column.name] = np.tile(value, (copies,) + (1,) * (value.ndim - 1))
         return CastInputs(**columns)
 
 

@@ -202,4 +202,4 @@ def solve(
     """
     batch = ObservationBatch.from_observations(observations, config, validated=validated)
     result = solve_batch(batch, config, dem, with_uncertainty=with_uncertainty)
-    return [result.solution(index) for index in range(len(result))]
+    return result.solutions()

@@ -13,6 +13,10 @@ exactly zero. Unlike a
 derivative at the nominal point it feels the asymmetry of flat rays (a ray raised by one sigma
 lands much farther than a lowered one lands nearer), so low-depression cases are not reported
 overconfident. Errors of independent inputs add; cross-terms are zero by construction.
+
+Layout: every per-ray quantity is a (COPIES, N) block: row 0 the nominal rays, then the +sigma
+and -sigma rows of each input in PERTURBED_INPUTS order, built by broadcasting (a few dozen numpy
+calls whatever N is: for the small batches of single requests this fixed cost is what counts).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from detection_api.geo.accuracy import ELLIPSE90_SCALE, LE90_PER_SIGMA, ce90, pr
 from detection_api.geo.arrays import BoolArray, FloatArray, IntArray
 from detection_api.geo.batch import SIGMA_COLUMNS
 from detection_api.geo.dem import Dem
-from detection_api.geo.frames import ecef_from_camera, ecef_from_ned, enu_axes, rotate, to_enu
+from detection_api.geo.frames import ecef_from_camera, ecef_from_ned, enu_axes, to_enu
 from detection_api.geo.model import GeoConfig
 from detection_api.geo.raycast import raised_height_through
 from detection_api.geo.rays import CastInputs, RayInputs
@@ -75,64 +79,76 @@ class Accuracy:
     unbounded: BoolArray
 
 
-def _steps(rays: RayInputs) -> dict[str, FloatArray]:
-    """Per input, the (2 N,) signed steps: +sigma for every row, then -sigma."""
-    steps = {}
-    for name, sigma_name in PERTURBED_INPUTS:
-        sigma = rays.sigmas[:, SIGMA_COLUMNS.index(sigma_name)]
-        steps[name] = np.concatenate([sigma, -sigma])
+#: Row of the +sigma ray of each input in the (COPIES, N) layout; the -sigma ray is the next row.
+_PLUS_ROW = {name: 1 + 2 * k for k, (name, _) in enumerate(PERTURBED_INPUTS)}
+_ATTITUDE = ("yaw", "pitch", "roll")
+_PIXELS = ("pixel_x", "pixel_y")
+#: The rows whose ray turns (attitude) or moves on the image (pixels), after the nominal row 0.
+_TURNED = np.array([0, *(_PLUS_ROW[name] + sign for name in _ATTITUDE for sign in (0, 1))])
+_SHIFTED = np.array([0, *(_PLUS_ROW[name] + sign for name in _PIXELS for sign in (0, 1))])
+#: Per row, which of the distinct rotations (rows of _TURNED) and camera rays (rows of _SHIFTED)
+#: builds its direction: every other row reuses the nominal ones (index 0).
+_ROTATION_OF_ROW = np.zeros(COPIES, dtype=np.intp)
+_ROTATION_OF_ROW[_TURNED] = np.arange(len(_TURNED))
+_CAMERA_RAY_OF_ROW = np.zeros(COPIES, dtype=np.intp)
+_CAMERA_RAY_OF_ROW[_SHIFTED] = np.arange(len(_SHIFTED))
+
+
+def _rows(name: str) -> slice:
+    """The +sigma and -sigma rows of one input."""
+    return slice(_PLUS_ROW[name], _PLUS_ROW[name] + 2)
+
+
+def _steps(rays: RayInputs) -> FloatArray:
+    """(COPIES, N) signed step of every row: 0 for the nominal, then +sigma, -sigma per input."""
+    columns = [SIGMA_COLUMNS.index(sigma_name) for _, sigma_name in PERTURBED_INPUTS]
+    sigma = rays.sigmas[:, columns].T  # (inputs, N)
+    steps = np.zeros((COPIES, len(rays)))
+    steps[1::2], steps[2::2] = sigma, -sigma
     return steps
 
 
-def _directions(rays: RayInputs, steps: dict[str, FloatArray]) -> FloatArray:
-    """Ray directions (19 N, 3): the nominal rays, then the row order of PERTURBED_INPUTS.
+def _moved(value: FloatArray, steps: FloatArray, name: str, rows: np.ndarray | slice) -> FloatArray:
+    """`value` (N,) in each of `rows`, moved by the step where the row perturbs input `name`."""
+    moved = np.broadcast_to(value, steps.shape).copy()
+    moved[_rows(name)] += steps[_rows(name)]
+    return moved[rows]
 
-    Only attitude and pixel perturbations turn the ray; the others reuse the nominal direction,
-    and the (iterative) undistortion runs only for the shifted pixels.
+
+def _directions(rays: RayInputs, steps: FloatArray) -> FloatArray:
+    """Ray directions (COPIES N, 3): the nominal rays, then the row order of PERTURBED_INPUTS.
+
+    Only attitude and pixel perturbations turn the ray: seven distinct rotations and five
+    distinct camera rays are built (the iterative undistortion runs for the shifted pixels
+    only), and every row combines one of each.
     """
-    ecef_ned = np.tile(ecef_from_ned(rays.camera_lat, rays.camera_lon), (2, 1, 1))
-    attitude = {name: np.tile(getattr(rays, name), 2) for name in ("yaw", "pitch", "roll")}
-    pixels = {name: np.tile(getattr(rays, name), 2) for name in ("pixel_x", "pixel_y")}
-    camera = rays.camera_rays(pixels["pixel_x"], pixels["pixel_y"], copies=2)
-    rotation = ecef_from_camera(attitude["yaw"], attitude["pitch"], attitude["roll"], ecef_ned)
-    nominal = rotate(rotation, camera)
-    blocks = [nominal[: len(rays)]]
-    for name, _ in PERTURBED_INPUTS:
-        if name in attitude:
-            turned = {**attitude, name: attitude[name] + steps[name]}
-            turned_rotation = ecef_from_camera(
-                turned["yaw"], turned["pitch"], turned["roll"], ecef_ned
-            )
-            blocks.append(rotate(turned_rotation, camera))
-        elif name in pixels:
-            moved = {**pixels, name: pixels[name] + steps[name]}
-            blocks.append(rotate(rotation, rays.camera_rays(**moved, copies=2)))
-        else:
-            blocks.append(nominal)
-    return np.concatenate(blocks)
+    size = len(rays)
+    yaw, pitch, roll = (_moved(getattr(rays, a), steps, a, _TURNED) for a in _ATTITUDE)
+    rotations = ecef_from_camera(yaw, pitch, roll, ecef_from_ned(rays.camera_lat, rays.camera_lon))
+    pixel_x, pixel_y = (_moved(getattr(rays, p), steps, p, _SHIFTED) for p in _PIXELS)
+    camera = rays.camera_rays(pixel_x.ravel(), pixel_y.ravel(), copies=len(_SHIFTED))
+    directions: FloatArray = np.einsum(
+        "knij,knj->kni",
+        rotations[_ROTATION_OF_ROW],
+        camera.reshape(len(_SHIFTED), size, 3)[_CAMERA_RAY_OF_ROW],
+    )
+    return directions.reshape(-1, 3)
 
 
-def _cast_inputs(
-    rays: RayInputs, steps: dict[str, FloatArray], surface_height: FloatArray
-) -> CastInputs:
-    """Camera positions and terrain of the nominal and the 18 N perturbed rays; plane rows use
-    the raised ellipsoid `surface_height` (HAE) through their nominal hit."""
+def _cast_inputs(rays: RayInputs, steps: FloatArray, surface_height: FloatArray) -> CastInputs:
+    """Camera positions and terrain of the nominal and the perturbed rays (COPIES N rows); plane
+    rows use the raised ellipsoid `surface_height` (HAE) through their nominal hit."""
     east, north, up = enu_axes(rays.camera_lat, rays.camera_lon)
-    axes = {"north": north, "east": east, "up": up}
-    origin_blocks, height_blocks = [rays.origin], [rays.camera_hae]
-    offset_blocks = [rays.terrain_offset]
-    zero = np.zeros(2 * len(rays))
-    for name, _ in PERTURBED_INPUTS:
-        step = steps[name][:, None] * np.tile(axes[name], (2, 1)) if name in axes else 0.0
-        origin_blocks.append(np.tile(rays.origin, (2, 1)) + step)
-        height_blocks.append(np.tile(rays.camera_hae, 2) + (steps[name] if name == "up" else zero))
-        offset_blocks.append(steps[name] if name == "terrain" else zero)
+    origin = np.broadcast_to(rays.origin, (*steps.shape, 3)).copy()
+    for name, axis in (("north", north), ("east", east), ("up", up)):
+        origin[_rows(name)] += steps[_rows(name), :, None] * axis
+    every_row = slice(None)
     plane_height = np.where(rays.use_dem, rays.plane_height, surface_height)
     return rays.cast_inputs().tile(
         COPIES,
-        origin=np.concatenate(origin_blocks),
-        camera_hae=np.concatenate(height_blocks),
-        terrain_offset=np.concatenate(offset_blocks),
+        origin=origin.reshape(-1, 3),
+        camera_hae=_moved(rays.camera_hae, steps, "up", every_row).ravel(),
+        terrain_offset=_moved(rays.terrain_offset, steps, "terrain", every_row).ravel(),
         plane_height=np.tile(plane_height, COPIES),
         plane_is_msl=np.tile(rays.plane_is_msl & rays.use_dem, COPIES),
     )
