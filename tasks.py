@@ -161,15 +161,11 @@ def rollback(c: Context, env: str, args: str = "") -> None:
     help={
         "push": "scan, then tag and push to $ECR_REGISTRY/detection-api-<env>",
         "env": f"target environment of --push: {ENV}",
-        "base_image": "BASE_IMAGE build argument (default: the Dockerfile's pinned base)",
     }
 )
-def build(c: Context, push: bool = False, env: str = "", base_image: str = "") -> None:
+def build(c: Context, push: bool = False, env: str = "") -> None:
     """Build the image (tag = git SHA), save it under var/image and write its CycloneDX SBOM."""
-    _ops(
-        "image.__main__", "build", *_flag("--push", push), *_option("--env", env),
-        *_option("--base-image", base_image),
-    )  # fmt: skip
+    _ops("image.__main__", "build", *_flag("--push", push), *_option("--env", env))
 
 
 @task(help={"vulnerabilities": "also the CVE scan (online DB; on by default in GitHub Actions)"})

@@ -18,6 +18,7 @@ from charts.tests.conftest import (
     Manifest,
     Renders,
     api_deployments,
+    app_pods,
     env_of,
     every_pod,
     named,
@@ -253,6 +254,23 @@ def test_graceful_shutdown_prestop_hook_and_termination_grace(renders: Renders) 
         assert pause >= 5, where
         assert drain > 0, where
         assert pod["terminationGracePeriodSeconds"] > pause + drain, where
+
+
+def test_service_pods_need_no_shell_in_the_distroless_image(renders: Renders) -> None:
+    """The image has no shell or coreutils (ADR 0010): the chart starts the image's own entrypoint
+    with a CLI subcommand, probes over HTTP and pauses preStop with the kubelet's own sleep."""
+    pods = list(app_pods(renders))
+    assert len(pods) >= 18
+    for where, pod in pods:
+        for container in pod["containers"] + pod.get("initContainers", []):
+            assert "command" not in container, where
+            assert container["args"][0] in {"serve", "migrate"}, where
+            for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+                if probe in container:
+                    assert set(container[probe]) & {"httpGet", "tcpSocket", "grpc"}, where
+                    assert "exec" not in container[probe], (where, probe)
+            for hook in container.get("lifecycle", {}).values():
+                assert set(hook) <= {"sleep", "httpGet"}, where
 
 
 def test_pod_anti_affinity_spread_across_nodes_and_zones(renders: Renders) -> None:

@@ -17,7 +17,7 @@ import yaml
 
 from detection_ops.deploy.steps import OperatorError
 from detection_ops.image.__main__ import parse, push_target, vulnerabilities_wanted
-from detection_ops.image.base import BaseRecipe
+from detection_ops.image.base import BaseRecipe, LocalBases
 from detection_ops.image.build import ImageFiles, ImageMeta, build_command
 from detection_ops.image.engine import private_dockerd
 from detection_ops.image.scan import BLOCKING_SEVERITIES, findings, plan
@@ -105,6 +105,20 @@ def test_build_command_uses_the_host_network_only_on_a_private_daemon() -> None:
     assert f"REVISION={REVISION}" in private
     assert "BASE_IMAGE=detection-base:trixie-abc" in private
     assert "--network=host" not in build_command(REPO_ROOT, "t", args, host_network=False)
+
+
+def test_local_bases_fill_each_dockerfiles_own_base_arguments() -> None:
+    bases = LocalBases(builder="detection-base:trixie-abc", runtime="detection-runtime:trixie-abc")
+    assert bases.build_args("app/Dockerfile") == {
+        "BUILDER_IMAGE": "detection-base:trixie-abc",
+        "RUNTIME_IMAGE": "detection-runtime:trixie-abc",
+    }
+    assert bases.build_args("ops/Dockerfile") == {"BASE_IMAGE": "detection-base:trixie-abc"}
+    for dockerfile, arguments in (("app/Dockerfile", 2), ("ops/Dockerfile", 1)):
+        declared = (REPO_ROOT / dockerfile).read_text()
+        for name in bases.build_args(dockerfile):
+            assert f"ARG {name}=" in declared, (dockerfile, name)
+        assert declared.count("_IMAGE=") == arguments, dockerfile
 
 
 def test_scan_plan_offline_then_cves_with_the_reviewed_ignore_file(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from detection_ops.deploy.steps import OperatorError, Steps, fail
-from detection_ops.image.base import ensure_base
+from detection_ops.image.base import LocalBases, ensure_bases
 from detection_ops.image.build import (
     IMAGE_NAME,
     ImageFiles,
@@ -39,7 +39,6 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     build = commands.add_parser("build", help="build, save and SBOM the image (tag = git SHA)")
     build.add_argument("--push", action="store_true", help="scan, then push to $ECR_REGISTRY")
     build.add_argument("--env", choices=ENVIRONMENTS, help="target environment of --push")
-    build.add_argument("--base-image", help="BASE_IMAGE build argument (default: Dockerfile's)")
     scan = commands.add_parser("scan", help="trivy scans of the saved image")
     scan.add_argument(
         "--vulnerabilities",
@@ -92,9 +91,9 @@ class ImageTasks:
         trivy = self.trivy()
         tar = self.files.tar(self.meta)
         with docker_engine(self.files.state / "docker", self.tools_bin) as engine:
-            base = args.base_image or self._local_base(engine)
-            with self.steps.step("build", tag=self.meta.tag, base=base or "Dockerfile default"):
-                build_image(engine, self.root, self.meta, self.meta.tag, base_image=base)
+            bases = self._local_bases(engine)
+            with self.steps.step("build", tag=self.meta.tag, bases=str(bases or "Dockerfile's")):
+                build_image(engine, self.root, self.meta, self.meta.tag, bases=bases)
             size = image_size_mb(engine, self.meta.tag)
             self.steps.event("image.size", tag=self.meta.tag, megabytes=round(size, 1))
             self.steps.console.print(f"image {self.meta.tag}: {size:.0f} MB")
@@ -112,12 +111,12 @@ class ImageTasks:
                 engine.run("push", target, timeout=PUSH_TIMEOUT_S)
         return 0
 
-    def _local_base(self, engine: Engine) -> str | None:
-        """A private dockerd has no registry: build on the locally made base instead."""
+    def _local_bases(self, engine: Engine) -> LocalBases | None:
+        """A private dockerd has no registry: build on the locally made bases instead."""
         if not engine.private:
             return None
-        with self.steps.step("local base image"):
-            return ensure_base(engine, self.files.state / "base")
+        with self.steps.step("local base images"):
+            return ensure_bases(engine, self.files.state / "base")
 
     def scan(self, tar: Path | None, *, vulnerabilities: bool) -> int:
         """Scan the saved image (the last `inv build`'s, which may be an earlier commit's)."""

@@ -1,13 +1,17 @@
-"""A locally made base image for machines with a docker daemon but no registry to pull from.
+"""Locally made base images for machines with a docker daemon but no registry to pull from.
 
-Debian trixie (python3 is 3.13, inside the service's `>=3.12,<3.14`; bookworm's 3.11 is too old)
-bootstrapped with debootstrap from the apt mirror, trimmed, and `docker import`ed. The rootfs
-tarball is cached under var/image/base, keyed by everything that goes into it, so a new docker
-data root re-imports it in seconds instead of bootstrapping again.
+One debootstrap of Debian trixie (python3 is 3.13, inside the service's `>=3.12,<3.14`) from the
+apt mirror gives two images, `docker import`ed:
+- the builder base (the whole trimmed rootfs: shell, apt, python3, venv), standing in for
+  debian:trixie-slim in app/Dockerfile and for python:3.12-slim in ops/Dockerfile;
+- the runtime base, standing in for gcr.io/distroless/python3-debian13: the same packages'
+  Python, unpacked without a shell or package manager (distroless.py).
+Their rootfs tarballs are cached under var/image/base, keyed by everything that goes into them,
+so a new docker data root re-imports them in seconds instead of bootstrapping again.
 
 The host's CA bundle replaces the base's: builds inside it reach PyPI through whatever TLS the
-build machine trusts. This base exists for tests on such machines; releases build on the
-digest-pinned python:3.12-slim (the Dockerfile's default BASE_IMAGE).
+build machine trusts. These bases exist for tests on such machines; releases build on the
+Dockerfiles' digest-pinned defaults.
 """
 
 from __future__ import annotations
@@ -20,9 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from detection_ops.deploy.steps import OperatorError
+from detection_ops.image.distroless import make_runtime_rootfs
 from detection_ops.image.engine import Engine, tail
 
-RECIPE = 1  # bump when the steps below change: it is part of the cache key
+RECIPE = 2  # bump when the steps below change: it is part of the cache key
 SUITE = "trixie"
 MIRROR = "http://deb.debian.org/debian"
 PACKAGES = ("python3", "python3-venv", "ca-certificates")
@@ -39,6 +44,11 @@ TRIMMED = (
 )
 DEBOOTSTRAP_TIMEOUT_S = 1200.0
 IMPORT_TIMEOUT_S = 300.0
+# What distroless's python3 image configures; `docker import` starts from an empty config.
+RUNTIME_CONFIG = (
+    "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "ENV LANG=C.UTF-8",
+)
 SUPPORTED_PYTHON = ((3, 12), (3, 14))  # [low, high) as the service's requires-python
 
 
@@ -61,18 +71,41 @@ class BaseRecipe:
     def tag(self) -> str:
         return f"detection-base:{self.suite}-{self.key()}"
 
+    @property
+    def runtime_tag(self) -> str:
+        return f"detection-runtime:{self.suite}-{self.key()}"
 
-def ensure_base(engine: Engine, cache: Path, recipe: BaseRecipe | None = None) -> str:
-    """The tag of the local base image: imported if missing, bootstrapped if not cached."""
+
+@dataclass(frozen=True)
+class LocalBases:
+    builder: str
+    runtime: str
+
+    def build_args(self, dockerfile: str) -> dict[str, str]:
+        """A Dockerfile's base arguments: app/Dockerfile has a builder and a distroless runtime;
+        ops/Dockerfile one base (its runtime installs the PostgreSQL client with apt)."""
+        if Path(dockerfile).parts[0] == "ops":
+            return {"BASE_IMAGE": self.builder}
+        return {"BUILDER_IMAGE": self.builder, "RUNTIME_IMAGE": self.runtime}
+
+
+def ensure_bases(engine: Engine, cache: Path, recipe: BaseRecipe | None = None) -> LocalBases:
+    """The local builder and runtime bases: imported if missing, bootstrapped if not cached."""
     recipe = recipe or BaseRecipe()
-    tag = recipe.tag
-    if engine.run("image", "inspect", tag, timeout=60, check=False).returncode != 0:
-        tarball = cache / f"{tag.replace(':', '-')}.tar"
-        if not tarball.is_file():
-            bootstrap(recipe, tarball, debootstrap_executable())
-        engine.run("import", str(tarball), tag, timeout=IMPORT_TIMEOUT_S)
-    check_python(engine, tag)
-    return tag
+    bases = LocalBases(builder=recipe.tag, runtime=recipe.runtime_tag)
+    for tag, changes in ((bases.builder, ()), (bases.runtime, RUNTIME_CONFIG)):
+        if engine.run("image", "inspect", tag, timeout=60, check=False).returncode != 0:
+            tarball = tarball_of(cache, tag)
+            if not tarball.is_file():
+                bootstrap(recipe, cache, debootstrap_executable())
+            options = [option for change in changes for option in ("--change", change)]
+            engine.run("import", *options, str(tarball), tag, timeout=IMPORT_TIMEOUT_S)
+        check_python(engine, tag)
+    return bases
+
+
+def tarball_of(cache: Path, tag: str) -> Path:
+    return cache / f"{tag.replace(':', '-')}.tar"
 
 
 def debootstrap_executable() -> str:
@@ -84,10 +117,11 @@ def debootstrap_executable() -> str:
     return found
 
 
-def bootstrap(recipe: BaseRecipe, tarball: Path, debootstrap: str) -> None:
-    """debootstrap the suite into a scratch folder, trim it, tar it (atomically) to `tarball`."""
-    tarball.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=tarball.parent, prefix="rootfs-") as scratch:
+def bootstrap(recipe: BaseRecipe, cache: Path, debootstrap: str) -> None:
+    """debootstrap the suite into a scratch folder, trim it, cut the runtime rootfs from it, and
+    tar both (atomically) into `cache`."""
+    cache.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache, prefix="rootfs-") as scratch:
         rootfs = Path(scratch) / "rootfs"
         command(
             [
@@ -103,12 +137,16 @@ def bootstrap(recipe: BaseRecipe, tarball: Path, debootstrap: str) -> None:
         for relative in TRIMMED:
             shutil.rmtree(rootfs / relative, ignore_errors=True)
         shutil.copyfile(recipe.ca_bundle, rootfs / "etc/ssl/certs/ca-certificates.crt")
-        partial = Path(scratch) / "rootfs.tar"
-        command(
-            ["tar", "--numeric-owner", "-C", str(rootfs), "-cf", str(partial), "."],
-            "check the free disk space under var/image",
-        )
-        partial.rename(tarball)
+        runtime = Path(scratch) / "runtime"
+        runtime.mkdir()
+        make_runtime_rootfs(rootfs, runtime)
+        for tree, tag in ((runtime, recipe.runtime_tag), (rootfs, recipe.tag)):
+            partial = Path(scratch) / f"{tree.name}.tar"
+            command(
+                ["tar", "--numeric-owner", "-C", str(tree), "-cf", str(partial), "."],
+                "check the free disk space under var/image",
+            )
+            partial.rename(tarball_of(cache, tag))
 
 
 def command(cmd: list[str], hint: str) -> None:
@@ -126,7 +164,7 @@ def command(cmd: list[str], hint: str) -> None:
 
 def check_python(engine: Engine, tag: str) -> None:
     """The base's python3 must fit the service's requires-python, or the lock cannot install."""
-    probe = "import sys; print('%d.%d' % sys.version_info[:2])"
+    probe = "import ssl, sqlite3, sys; print('%d.%d' % sys.version_info[:2])"
     done = engine.run("run", "--rm", "--network=none", tag, "python3", "-c", probe, timeout=120)
     major, minor = (int(part) for part in done.stdout.strip().split("."))
     low, high = SUPPORTED_PYTHON

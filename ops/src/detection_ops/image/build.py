@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from detection_ops.deploy.steps import OperatorError
+from detection_ops.image.base import LocalBases
 from detection_ops.image.engine import Engine, tail
 from detection_ops.image.scan import trivy_image
 
@@ -104,11 +105,11 @@ def build_image(
     meta: ImageMeta,
     tag: str,
     *,
-    base_image: str | None = None,
+    bases: LocalBases | None = None,
     timeout: float = BUILD_TIMEOUT_S,
     dockerfile: str = DOCKERFILE,
 ) -> None:
-    build_args = meta.build_args() | ({"BASE_IMAGE": base_image} if base_image else {})
+    build_args = meta.build_args() | (bases.build_args(dockerfile) if bases else {})
     command = build_command(
         root, tag, build_args, host_network=engine.private, dockerfile=dockerfile
     )
