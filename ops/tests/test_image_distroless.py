@@ -131,6 +131,10 @@ def test_the_runtime_has_python_and_its_libraries_and_no_shell(
     assert (target / "usr/lib64/ld-linux-x86-64.so.2").read_text() == "libc6"
     assert os.readlink(target / "usr/share/zoneinfo/Etc/UTC") == "../UTC"
     assert not (target / "usr/share/doc").exists()
+    records = target / "var/lib/dpkg/status.d"
+    assert sorted(p.name for p in records.iterdir()) == taken
+    assert (records / "libssl3t64").read_text().startswith("Package: libssl3t64\n")
+    assert not (target / "var/lib/dpkg/status").exists()  # no dpkg database: no dpkg
     assert (target / "etc/passwd").read_text() == USERS
     assert (target / "etc/ssl/certs/ca-certificates.crt").read_text() == "the host's CA bundle"
     assert (target / "tmp").stat().st_mode & 0o7777 == 0o1777

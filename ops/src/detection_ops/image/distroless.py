@@ -4,8 +4,9 @@ Distroless images are Debian packages unpacked without a shell, a package manage
 scripts. This does the same with the packages a debootstrap already installed: the dependency
 closure of Debian's Python runtime, the C++ runtime (distroless's python3 image is built on its
 `cc` image), OpenSSL, tzdata and netbase, copied by each package's own file list
-(var/lib/dpkg/info/<package>.list), plus the interpreter alias, users and CA bundle distroless
-adds. The closure is computed, not hand-kept, so a point release that gives Python a new library
+(var/lib/dpkg/info/<package>.list), plus what distroless adds: the interpreter alias, users, the
+CA bundle and one package record a package under var/lib/dpkg/status.d (what scanners read).
+The closure is computed, not hand-kept, so a point release that gives Python a new library
 dependency still yields a working interpreter (base.check_python proves it on every import).
 """
 
@@ -32,14 +33,23 @@ CA_BUNDLE = "etc/ssl/certs/ca-certificates.crt"
 _DEPENDENCY = re.compile(r"^\s*([a-z0-9][a-z0-9+.-]*)")
 
 
+def status_paragraphs(rootfs: Path) -> dict[str, str]:
+    """The rootfs's dpkg status entries of installed packages, package name -> paragraph."""
+    paragraphs = {}
+    for paragraph in (rootfs / "var/lib/dpkg/status").read_text().split("\n\n"):
+        fields = fields_of(paragraph)
+        if "install ok installed" in fields.get("Status", ""):
+            paragraphs[fields["Package"]] = paragraph.strip() + "\n"
+    return paragraphs
+
+
+def fields_of(paragraph: str) -> dict[str, str]:
+    return dict(re.findall(r"^([A-Za-z-]+): (.*)$", paragraph, re.MULTILINE))
+
+
 def installed_packages(rootfs: Path) -> dict[str, dict[str, str]]:
     """The rootfs's dpkg status, package name -> control fields."""
-    packages = {}
-    for paragraph in (rootfs / "var/lib/dpkg/status").read_text().split("\n\n"):
-        fields = dict(re.findall(r"^([A-Za-z-]+): (.*)$", paragraph, re.MULTILINE))
-        if "install ok installed" in fields.get("Status", ""):
-            packages[fields["Package"]] = fields
-    return packages
+    return {name: fields_of(text) for name, text in status_paragraphs(rootfs).items()}
 
 
 def interpreter(packages: Iterable[str]) -> str:
@@ -100,7 +110,8 @@ def copy_entry(source: Path, target: Path) -> None:
 
 def make_runtime_rootfs(rootfs: Path, target: Path) -> list[str]:
     """Fill `target` (empty) with the distroless-shaped runtime; returns the packages it holds."""
-    packages = installed_packages(rootfs)
+    paragraphs = status_paragraphs(rootfs)
+    packages = {name: fields_of(text) for name, text in paragraphs.items()}
     python = interpreter(packages)
     wanted = sorted(closure(packages, (f"{python}-minimal", f"lib{python}-stdlib", *RUNTIME_ROOTS)))
     # The merged-/usr links first (bin -> usr/bin...), so listed /lib paths land under usr/lib.
@@ -114,6 +125,12 @@ def make_runtime_rootfs(rootfs: Path, target: Path) -> list[str]:
                 copy_entry(rootfs / relative, target / relative)
     if not (target / "usr/bin/python3").is_symlink():  # distroless's alias of the interpreter
         (target / "usr/bin/python3").symlink_to(python)
+    # distroless's package records (one file a package, no dpkg): what trivy reads for the
+    # SBOM and the CVE scan of the OS packages.
+    records = target / "var/lib/dpkg/status.d"
+    records.mkdir(parents=True, exist_ok=True)
+    for package in wanted:
+        (records / package).write_text(paragraphs[package])
     (target / "etc").mkdir(exist_ok=True)
     (target / "etc/passwd").write_text(USERS)
     (target / "etc/group").write_text(GROUPS)
