@@ -22,6 +22,7 @@ import promql_parser
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from detection_ops.localserver import LocalServer, free_port
 from detection_ops.observability.dashboards import (
     DASHBOARDS,
     OUTPUT_DIR,
@@ -29,9 +30,7 @@ from detection_ops.observability.dashboards import (
     expressions,
 )
 from detection_ops.observability.local_stack import (
-    Server,
     detection_api,
-    free_port,
     sample_detection,
     tak_sink,
 )
@@ -243,7 +242,9 @@ class Service:
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Service, list[Server]]]:
+def service(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Service, list[LocalServer]]]:
     folder = tmp_path_factory.mktemp("metrics-service")
     metrics_port = free_port()
     with ExitStack() as stack:
@@ -297,7 +298,7 @@ def drive_healthy_traffic(service: Service) -> None:
     assert api.get("/livez").status_code == 200
 
 
-def drive_outage(service: Service, sinks: list[Server]) -> None:
+def drive_outage(service: Service, sinks: list[LocalServer]) -> None:
     for sink in sinks:
         sink.stop()
     statuses = []
@@ -310,7 +311,7 @@ def drive_outage(service: Service, sinks: list[Server]) -> None:
 
 
 @pytest.fixture(scope="module")
-def scrape(service: tuple[Service, list[Server]]) -> Scrape:
+def scrape(service: tuple[Service, list[LocalServer]]) -> Scrape:
     running, sinks = service
     drive_healthy_traffic(running)
     wait_for(
@@ -341,7 +342,7 @@ def test_every_series_read_by_rules_and_dashboards_exists(scrape: Scrape) -> Non
 
 
 def test_the_outage_is_visible_in_the_scrape(
-    service: tuple[Service, list[Server]], scrape: Scrape
+    service: tuple[Service, list[LocalServer]], scrape: Scrape
 ) -> None:
     running, _ = service
     assert running.value("detection_api_tak_connected") == 0

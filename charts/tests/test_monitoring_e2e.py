@@ -17,12 +17,11 @@ import httpx
 import pytest
 import yaml
 
+from detection_ops.localserver import LocalServer, free_port
 from detection_ops.observability.local_stack import (
-    Server,
     WebhookSink,
     alertmanager,
     detection_api,
-    free_port,
     prometheus,
     sample_detection,
     tak_sink,
@@ -84,8 +83,8 @@ def prometheus_config(path: Path, rules: Path, metrics_port: int, alertmanager_p
 @dataclass
 class Stack:
     api: httpx.Client
-    tak: Server
-    prometheus: Server
+    tak: LocalServer
+    prometheus: LocalServer
     sink: WebhookSink
 
     def query(self, expr: str) -> list[dict[str, Any]]:

@@ -25,11 +25,11 @@ from detection_ops.backup.config import BackupConfig
 from detection_ops.backup.drill import seed
 from detection_ops.backup.localaws import BackupBucket, moto_server, provision
 from detection_ops.backup.restore import RestoreTarget, restore
-from detection_ops.backup.service import free_port
 from detection_ops.backup.store import BackupStore
 from detection_ops.backup.take import take_backups
 from detection_ops.backup.verify import verify_postgres, verify_sqlite
 from detection_ops.deploy.steps import OperatorError, Steps
+from detection_ops.localserver import free_port
 
 SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 DETECTIONS = 6

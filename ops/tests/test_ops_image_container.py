@@ -22,9 +22,9 @@ from detection_ops.backup import postgres
 from detection_ops.backup.drill import seed
 from detection_ops.backup.localaws import BackupBucket, moto_server, provision
 from detection_ops.backup.manifest import Manifest
-from detection_ops.backup.service import free_port
 from detection_ops.image.build import ImageMeta
 from detection_ops.image.engine import Engine
+from detection_ops.localserver import free_port
 from ops.tests.test_image_container import UID, build_for_test, engine, meta
 
 __all__ = ["engine", "meta"]  # module-scoped fixtures shared with the service image's test

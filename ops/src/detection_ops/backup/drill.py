@@ -26,10 +26,11 @@ from detection_ops.backup.config import BackupConfig
 from detection_ops.backup.localaws import moto_server, provision
 from detection_ops.backup.report import DrReport
 from detection_ops.backup.restore import RestoreTarget, restore
-from detection_ops.backup.service import free_port, serving
+from detection_ops.backup.service import serving
 from detection_ops.backup.take import take_backups
 from detection_ops.deploy.smoke import smoke_detection
 from detection_ops.deploy.steps import OperatorError, Steps
+from detection_ops.localserver import free_port
 
 DEV_KEY = "dak_dev_dev-only-not-a-secret"
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -5,18 +5,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from detection_ops.backup.service import free_port, stop
 from detection_ops.deploy.steps import OperatorError
+from detection_ops.localserver import LocalServer, ServerError, free_port
 from detection_ops.tools.specs import find_repo_root
 
 FAKE_CREDENTIALS = {
@@ -41,30 +37,18 @@ def find_moto_server() -> str:
 def moto_server(timeout: float = 30.0) -> Iterator[dict[str, str]]:
     """Run moto_server on a free loopback port; yields the AWS_* environment that reaches it."""
     port = free_port()
-    process = subprocess.Popen(  # noqa: S603 - the pinned tool, fixed arguments
-        [find_moto_server(), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    command = [find_moto_server(), "-H", "127.0.0.1", "-p", str(port)]
+    server = LocalServer(
+        "moto_server", command, port, ready_path="/moto-api/", start_timeout=timeout, stop_grace=10
     )
-    endpoint = f"http://127.0.0.1:{port}"
     try:
-        _wait_up(endpoint, process, timeout)
-        yield {**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint}
+        server.start()
+    except ServerError as error:
+        raise OperatorError(str(error), "run moto_server by hand to see why") from error
+    try:
+        yield {**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": server.url}
     finally:
-        stop(process, grace=10)
-
-
-def _wait_up(endpoint: str, process: subprocess.Popen[bytes], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise OperatorError(f"moto_server exited with {process.returncode}", "run it by hand")
-        try:
-            httpx.get(f"{endpoint}/moto-api/", timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise OperatorError(f"moto_server did not answer on {endpoint}", "check the port and the tool")
+        server.stop()
 
 
 @dataclass(frozen=True)

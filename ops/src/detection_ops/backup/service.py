@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from detection_ops.deploy.steps import OperatorError
+from detection_ops.localserver import LocalServer, ServerError, free_port
 
-POLL_SECONDS = 0.2
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+DRAIN_SECONDS = 30.0
 
 
 def service_command() -> list[str]:
@@ -33,60 +19,34 @@ def service_command() -> list[str]:
     return [found, "serve", "--no-access-log"]
 
 
-@dataclass(frozen=True)
-class RunningService:
-    process: subprocess.Popen[bytes]
-    url: str
-
-
-def wait_ready(service: RunningService, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    last = "no answer"
-    while time.monotonic() < deadline:
-        if service.process.poll() is not None:
-            raise OperatorError(
-                f"the service exited with {service.process.returncode} before it was ready",
-                "read its log above; check DETECTION_API_DATABASE_URL and migrations",
-            )
-        try:
-            answer = httpx.get(f"{service.url}/readyz", timeout=2)
-            if answer.status_code == httpx.codes.OK:
-                return
-            last = f"{answer.status_code} {answer.text[:200]}"
-        except httpx.TransportError as error:
-            last = str(error)
-        time.sleep(POLL_SECONDS)
-    raise OperatorError(f"/readyz not ready after {timeout:.0f} s: {last}", "read the service log")
-
-
 @contextmanager
 def serving(
     database_url: str, extra_env: Mapping[str, str], timeout: float
-) -> Iterator[RunningService]:
+) -> Iterator[LocalServer]:
     """Run `detection-api serve` against a database until the block ends (stopped by its PID)."""
     port = free_port()
     env = {
-        **os.environ,
         **extra_env,
         "DETECTION_API_DATABASE_URL": database_url,
         "DETECTION_API_HOST": "127.0.0.1",
         "DETECTION_API_PORT": str(port),
         "DETECTION_API_METRICS_PORT": "0",
     }
-    process = subprocess.Popen(service_command(), env=env, stdout=subprocess.DEVNULL)  # noqa: S603
-    service = RunningService(process, f"http://127.0.0.1:{port}")
+    server = LocalServer(
+        "detection-api",
+        service_command(),
+        port,
+        env,
+        start_timeout=timeout,
+        stop_grace=DRAIN_SECONDS,
+    )
     try:
-        wait_ready(service, timeout)
-        yield service
+        server.start()
+    except ServerError as error:
+        raise OperatorError(
+            str(error), "check DETECTION_API_DATABASE_URL and that migrations ran"
+        ) from error
+    try:
+        yield server
     finally:
-        stop(process, grace=30)
-
-
-def stop(process: subprocess.Popen[bytes], grace: float) -> None:
-    """SIGTERM (an orderly drain), then SIGKILL after `grace` seconds; by PID only."""
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+        server.stop()

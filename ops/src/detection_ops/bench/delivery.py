@@ -32,6 +32,7 @@ from rich.table import Table
 from detection_api.taksink import TakSink
 from detection_ops.bench import servers
 from detection_ops.bench.load import detection
+from detection_ops.localserver import free_port
 
 DRAIN_TARGET_PER_SECOND, LATENCY_TARGET_P95_SECONDS, OFFERED_RATE = 2_000.0, 1.0, 200.0
 QUEUE_BATCH = 500
@@ -149,7 +150,7 @@ async def replay(raw: list[bytes]) -> float:
 
 
 async def drain(store: str, workdir: Path, count: int) -> Drain:
-    sink_port, metrics_port = servers.free_port(), servers.free_port()
+    sink_port, metrics_port = free_port(), free_port()
     sink = TakSink(port=sink_port)  # listens only once the queue has filled
     with servers.database(store, workdir) as url:
         server = servers.service(
@@ -213,7 +214,7 @@ async def offered_load(
 
 
 async def latency(store: str, workdir: Path, seconds: float, rate: float = OFFERED_RATE) -> Latency:
-    metrics_port = servers.free_port()
+    metrics_port = free_port()
     async with TakSink() as sink:
         with servers.database(store, workdir) as url:
             server = servers.service(url, workdir, tak_url=sink.url, metrics_port=metrics_port)

@@ -30,6 +30,7 @@ from detection_ops.bench.load import (
     run_load,
     single_load,
 )
+from detection_ops.localserver import LocalServer
 
 SINGLE_CONNECTIONS = (1, 16, 64)
 BATCH_ITEMS, BATCH_CONNECTIONS = 100, 4
@@ -87,7 +88,7 @@ def baseline_loads(seconds: float) -> list[Load]:
 
 
 def measure_server(
-    server: servers.ServerProcess, plan: list[Load], generator: Generator, workdir: Path
+    server: LocalServer, plan: list[Load], generator: Generator, workdir: Path
 ) -> list[tuple[LoadResult, float | None]]:
     """Each load's result and the server's CPU milliseconds per stored detection under it."""
     warm_up(server.url, plan)
