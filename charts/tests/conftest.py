@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
+from detection_ops.deploy.manifests import Manifest, merge_values, of_kind, pod_specs
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHART = REPO_ROOT / "charts" / "detection-api"
 CRD_MODELS = Path(__file__).resolve().parent / "crd-models"
@@ -40,23 +42,10 @@ BACKUP_ON = {
     "networkPolicy": {"postgresCidrs": ["10.0.1.0/24"], "awsEndpointCidrs": ["10.0.3.0/24"]},
 }
 
-Manifest = dict[str, Any]
-
 
 def run(args: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
     """Run a tool, capturing its output (the caller asserts on the return code)."""
     return subprocess.run(args, capture_output=True, text=True, check=False, **kwargs)
-
-
-def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """Deep-merge two values dicts the way helm merges values files."""
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 @dataclass
@@ -77,7 +66,7 @@ class Helm:
             args += ["-f", str(CHART / f"values-{environment}.yaml")]
         self._counter += 1
         overrides = self.workdir / f"values-{self._counter}.yaml"
-        overrides.write_text(yaml.safe_dump(merge(DEPLOY_VALUES, values or {})))
+        overrides.write_text(yaml.safe_dump(merge_values(DEPLOY_VALUES, values or {})))
         return [*args, "-f", str(overrides)]
 
     def template_args(
@@ -151,24 +140,10 @@ def renders(helm: Helm) -> dict[tuple[str, str], list[Manifest]]:
 Renders = dict[tuple[str, str], list[Manifest]]
 
 
-def of_kind(manifests: list[Manifest], kind: str) -> list[Manifest]:
-    return [m for m in manifests if m["kind"] == kind]
-
-
 def named(manifests: list[Manifest], kind: str, name: str) -> Manifest:
     matches = [m for m in of_kind(manifests, kind) if m["metadata"]["name"] == name]
     assert len(matches) == 1, f"expected one {kind} {name}, found {len(matches)}"
     return matches[0]
-
-
-def pod_specs(manifests: list[Manifest]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(object name, pod spec) of every workload, hooks included."""
-    for manifest in manifests:
-        spec = manifest.get("spec", {})
-        if manifest["kind"] in {"Deployment", "Job", "StatefulSet", "DaemonSet"}:
-            yield manifest["metadata"]["name"], spec["template"]["spec"]
-        elif manifest["kind"] == "CronJob":
-            yield manifest["metadata"]["name"], spec["jobTemplate"]["spec"]["template"]["spec"]
 
 
 def every_pod(renders: Renders) -> Iterator[tuple[str, dict[str, Any]]]:

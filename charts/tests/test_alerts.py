@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from charts.tests.conftest import Helm, of_kind
+from charts.tests.conftest import Helm
+from detection_ops.deploy.manifests import of_kind
 from detection_ops.observability.rules import (
     RULE_TESTS_DIR,
     RULES_FILE,

@@ -2,8 +2,8 @@
 the command it runs, and the values that must refuse to render.
 
 Staging and production enable it in their values files; dev and the defaults are rendered with
-BACKUP_ON. Pod security, resources, digests and the scanners cover its pod through conftest's
-pod_specs, which includes CronJob pod templates (checked below).
+BACKUP_ON. Pod security, resources, digests and the scanners cover its pod through
+detection_ops.deploy.manifests.pod_specs, which includes CronJob pod templates (checked below).
 """
 
 from __future__ import annotations
@@ -18,16 +18,14 @@ from charts.tests.conftest import (
     ENVIRONMENTS,
     RELEASE,
     Helm,
-    Manifest,
     Renders,
     env_of,
     every_pod,
     named,
-    of_kind,
-    pod_specs,
 )
 from detection_ops.backup.__main__ import parse
 from detection_ops.backup.config import BackupConfig
+from detection_ops.deploy.manifests import Manifest, of_kind, pod_specs
 
 MINUTES_PER_DAY = 24 * 60
 HOUR_S = 3600
@@ -159,7 +157,7 @@ def test_the_backup_reads_every_variable_the_chart_sets(enabled: dict[str, list[
 
 
 def test_pod_security_checks_cover_the_backup_pod(renders: Renders) -> None:
-    """conftest's pod_specs reaches into the CronJob's pod template (staging and production)."""
+    """pod_specs reaches into the CronJob's pod template (staging and production)."""
     checked = {where for where, _ in every_pod(renders) if where.endswith(f"/{BACKUP}")}
     assert checked == {
         f"{env}/{color}/{BACKUP}"

@@ -6,16 +6,8 @@ from typing import Any
 
 import pytest
 
-from charts.tests.conftest import (
-    BOTH_SCALED,
-    ENVIRONMENTS,
-    RELEASE,
-    Helm,
-    Manifest,
-    merge,
-    named,
-    of_kind,
-)
+from charts.tests.conftest import BOTH_SCALED, ENVIRONMENTS, RELEASE, Helm, named
+from detection_ops.deploy.manifests import Manifest, merge_values, of_kind
 
 RELEASE_CONFIGMAP = f"{RELEASE}-release"
 
@@ -122,7 +114,9 @@ def test_active_color_is_published_as_a_mounted_directory_not_a_subpath(helm: He
 def test_migrations_use_the_deployed_colour_image_not_the_active_one(helm: Helm) -> None:
     values = {"colors": {"green": {"tag": "2.0.0"}}, "migrations": {"imageFromColor": "green"}}
     for active in ("blue", "green"):
-        manifests = helm.template(None, merge(BOTH_SCALED, {**values, "activeColor": active}))
+        manifests = helm.template(
+            None, merge_values(BOTH_SCALED, {**values, "activeColor": active})
+        )
         job = named(manifests, "Job", f"{RELEASE}-migrate")
         container = job["spec"]["template"]["spec"]["containers"][0]
         assert container["image"].startswith("detection-api:2.0.0@")

@@ -15,16 +15,14 @@ from charts.tests.conftest import (
     CHART,
     RELEASE,
     Helm,
-    Manifest,
     Renders,
     api_deployments,
     app_pods,
     env_of,
     every_pod,
     named,
-    of_kind,
-    pod_specs,
 )
+from detection_ops.deploy.manifests import Manifest, of_kind, pod_specs
 
 # ---------------------------------------------------------------------------------------------
 # Security

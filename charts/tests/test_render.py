@@ -17,10 +17,9 @@ from charts.tests.conftest import (
     ENVIRONMENTS,
     CrdValidator,
     Helm,
-    Manifest,
-    pod_specs,
     run,
 )
+from detection_ops.deploy.manifests import Manifest, pod_specs
 
 # Toggles switched on together: the widest render, validated and scanned like the environments.
 ALL_ON: dict[str, Any] = {

@@ -9,18 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from charts.tests.conftest import (
-    BACKUP,
-    BACKUP_ON,
-    CHART,
-    RELEASE,
-    SAMPLE_RULES,
-    Helm,
-    Manifest,
-    named,
-    of_kind,
-    pod_specs,
-)
+from charts.tests.conftest import BACKUP, BACKUP_ON, CHART, RELEASE, SAMPLE_RULES, Helm, named
+from detection_ops.deploy.manifests import Manifest, of_kind, pod_specs
 
 Check = Callable[[list[Manifest]], bool]
 

@@ -10,6 +10,7 @@ from kubernetes import client
 
 from detection_ops.deploy.__main__ import proxy_client
 from detection_ops.deploy.cluster import object_path, plural
+from detection_ops.deploy.manifests import merge_values, pod_specs
 from detection_ops.deploy.release import ColorState, ReleaseState
 from detection_ops.deploy.smoke import check_location, ground_distance_m
 from detection_ops.deploy.steps import OperatorError
@@ -131,3 +132,29 @@ def test_smoke_through_the_api_server_service_proxy():
         "https://k8s.example:6443/api/v1/namespaces/detection-api/services/detection-api-preview:http/proxy/"
     )
     assert http.headers["Authorization"] == "Bearer t0ken"
+
+
+def test_values_merge_like_helm_maps_merge_and_everything_else_is_replaced():
+    base = {"colors": {"blue": {"tag": "1", "replicaCount": 3}}, "hosts": ["a", "b"], "x": 1}
+    override = {"colors": {"blue": {"tag": "2"}}, "hosts": ["c"], "x": {"now": "a map"}}
+    assert merge_values(base, override) == {
+        "colors": {"blue": {"tag": "2", "replicaCount": 3}},
+        "hosts": ["c"],
+        "x": {"now": "a map"},
+    }
+    assert base["colors"]["blue"]["tag"] == "1", "the inputs are not changed"
+
+
+def test_pod_specs_reach_into_every_workload_kind_and_skip_the_rest():
+    pod = {"containers": [{"name": "c"}]}
+    manifests = [
+        {"kind": "Deployment", "metadata": {"name": "d"}, "spec": {"template": {"spec": pod}}},
+        {"kind": "Job", "metadata": {"name": "j"}, "spec": {"template": {"spec": pod}}},
+        {
+            "kind": "CronJob",
+            "metadata": {"name": "c"},
+            "spec": {"jobTemplate": {"spec": {"template": {"spec": pod}}}},
+        },
+        {"kind": "Service", "metadata": {"name": "s"}, "spec": {"selector": {}}},
+    ]
+    assert pod_specs(manifests) == [("d", pod), ("j", pod), ("c", pod)]

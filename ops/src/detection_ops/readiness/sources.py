@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from detection_ops.deploy.helm import Helm
+from detection_ops.deploy.manifests import Manifest, merge_values
 from detection_ops.infra import hcl
 from detection_ops.observability.rules import RULES_FILE, Rule, load_rules
 from detection_ops.readiness.model import UnmetError, require
@@ -29,19 +30,6 @@ DEPLOY_OVERRIDES = {
     "activeColor": "blue",
     "colors": {color: {"digest": "sha256:" + "0" * 64, "replicaCount": 3} for color in COLORS},
 }
-
-Manifest = dict[str, Any]
-
-
-def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """Deep-merge two values mappings the way helm merges values files."""
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def find_helm(root: Path) -> str:
@@ -76,7 +64,7 @@ class Sources:
 
     def render(self, environment: str, values: dict[str, Any] | None = None) -> list[Manifest]:
         """The chart rendered by the real helm binary for an environment (cached per input)."""
-        overrides = yaml.safe_dump(merge(DEPLOY_OVERRIDES, values or {}))
+        overrides = yaml.safe_dump(merge_values(DEPLOY_OVERRIDES, values or {}))
         key = f"{environment}\n{overrides}"
         if key not in self._renders:
             helm = Helm(
@@ -153,23 +141,6 @@ class Sources:
         return any(
             isinstance(node, ast.FunctionDef) and node.name == name for node in ast.walk(tree)
         )
-
-
-def of_kind(manifests: list[Manifest], kind: str) -> list[Manifest]:
-    return [m for m in manifests if m["kind"] == kind]
-
-
-def pod_specs(manifests: list[Manifest]) -> list[tuple[str, dict[str, Any]]]:
-    """(kind/name, pod spec) of every workload in a render, hooks included."""
-    pods = []
-    for manifest in manifests:
-        spec = manifest.get("spec", {})
-        where = f"{manifest['kind']}/{manifest['metadata']['name']}"
-        if manifest["kind"] in {"Deployment", "Job", "StatefulSet", "DaemonSet"}:
-            pods.append((where, spec["template"]["spec"]))
-        elif manifest["kind"] == "CronJob":
-            pods.append((where, spec["jobTemplate"]["spec"]["template"]["spec"]))
-    return pods
 
 
 def constant(tree: ast.Module, name: str) -> float:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from detection_ops.deploy.manifests import Manifest, of_kind, pod_specs
 from detection_ops.readiness.model import UnmetError, check, require
-from detection_ops.readiness.sources import Manifest, Sources, of_kind, pod_specs
+from detection_ops.readiness.sources import Sources
 
 SECTION = "Deployment"
 CHART = "charts/tests/test_checklist.py"

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 
+from detection_ops.deploy.manifests import of_kind
 from detection_ops.readiness.model import check, require
-from detection_ops.readiness.sources import Sources, of_kind
+from detection_ops.readiness.sources import Sources
 
 SECTION = "Observability"
 RULES = "charts/detection-api/files/prometheus-rules.yaml"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import ast
 
+from detection_ops.deploy.manifests import of_kind
 from detection_ops.infra import hcl
 from detection_ops.readiness.model import check, require
-from detection_ops.readiness.sources import Sources, constant, of_kind
+from detection_ops.readiness.sources import Sources, constant
 
 SECTION = "Disaster Recovery"
 BACKUP = "ops/src/detection_ops/backup"

@@ -6,8 +6,9 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from detection_ops.deploy.manifests import of_kind, pod_specs
 from detection_ops.readiness.model import check, present, require
-from detection_ops.readiness.sources import Sources, of_kind, pod_specs
+from detection_ops.readiness.sources import Sources
 
 SECTION = "Security"
 INFRA = "infra/tests/test_checklist_security.py"
