@@ -370,6 +370,20 @@ def test_app_tests_run_against_postgresql_16_and_redis() -> None:
     assert url.endswith(":5432/test")
 
 
+def test_app_tests_run_on_the_floor_python_and_on_the_production_image_python() -> None:
+    """3.12 (.python-version, requires-python's floor) and the distroless runtime's 3.13."""
+    test_job = load(WORKFLOWS / "app.yml")["jobs"]["test"]
+    floor = (REPO_ROOT / ".python-version").read_text().strip()
+    assert test_job["strategy"]["matrix"]["python"] == [floor, "3.13"]
+    assert test_job["strategy"]["fail-fast"] is False
+    assert test_job["env"]["UV_PYTHON"] == "${{ matrix.python }}"
+    (setup,) = [s for s in test_job["steps"] if "setup-python" in s.get("uses", "")]
+    assert setup["with"] == {"python-version": "${{ matrix.python }}"}
+    runtime = re.search(r"python3-debian(\d+)", (REPO_ROOT / "app/Dockerfile").read_text())
+    assert runtime is not None
+    assert runtime.group(1) == "13", "Debian 13's python3 is 3.13: keep the matrix in step"
+
+
 def test_infra_plans_every_environment_and_applies_only_the_saved_plan() -> None:
     infra = load(WORKFLOWS / "infra.yml")
     assert "infra/**" in infra["on"]["pull_request"]["paths"]
