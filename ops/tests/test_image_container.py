@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +33,7 @@ from detection_ops.image.build import (
     image_size_mb,
 )
 from detection_ops.image.engine import Engine, docker_engine
+from detection_ops.localserver import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -48,12 +48,6 @@ READY_TIMEOUT_S = 60.0
 # The image's size target. It also catches what the Dockerfile and slim.py keep out: compilers,
 # build tools, a shell, test suites, unused AWS models, native symbols, third-party sources.
 SIZE_TARGET_MB = 200
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

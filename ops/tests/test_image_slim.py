@@ -105,6 +105,12 @@ def test_main_reports_every_kind(venv: Path, capsys: pytest.CaptureFixture[str])
     assert "numpy/__init__.pyc" in remaining(venv)
 
 
+def test_the_ops_image_keeps_the_aws_models_it_names(venv: Path) -> None:
+    assert main([str(venv), "--keep-botocore", "rds,sts,s3"]) == 0
+    models = {path for path in remaining(venv) if path.endswith("service-2.json")}
+    assert {path.split("/")[2] for path in models} == {"rds", "sts", "s3"}
+
+
 def test_a_path_that_is_not_a_virtualenv_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="site-packages"):
         main([str(tmp_path)])

@@ -22,7 +22,7 @@ from detection_ops.backup import postgres
 from detection_ops.backup.drill import seed
 from detection_ops.backup.localaws import BackupBucket, moto_server, provision
 from detection_ops.backup.manifest import Manifest
-from detection_ops.image.build import ImageMeta
+from detection_ops.image.build import ImageMeta, image_size_mb
 from detection_ops.image.engine import Engine
 from detection_ops.localserver import free_port
 from ops.tests.test_image_container import UID, build_for_test, engine, meta
@@ -35,6 +35,9 @@ TAG = "detection-ops:container-test"
 SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 PRODUCTION_MAJOR = 16  # RDS PostgreSQL 16: the image's pg_dump must be at least this
 RUN_TIMEOUT_S = 300.0
+# The Python side is trimmed as the service image's is (slim.py); the rest is the base and the
+# PostgreSQL client with its Perl (about 70 MB). 495 MB before the trim, 304 MB after.
+SIZE_TARGET_MB = 320
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +89,15 @@ def test_ops_image_ships_a_pg_dump_for_the_production_server(engine: Engine, ima
     assert major >= PRODUCTION_MAJOR, done.stdout
     user = engine.run("image", "inspect", "--format", "{{.Config.User}}", image, timeout=30)
     assert user.stdout.strip() == f"{UID}:{UID}"
+
+
+def test_ops_image_is_trimmed_like_the_service_image(engine: Engine, image: str) -> None:
+    size = image_size_mb(engine, image)
+    print(f"\nimage {image}: {size:.1f} MB (target < {SIZE_TARGET_MB} MB)")
+    assert size < SIZE_TARGET_MB, f"image is {size:.0f} MB"
+    probe = "import boto3, numpy; print(numpy.__file__)"
+    done = engine.run("run", "--rm", "--entrypoint", "python", image, "-c", probe, timeout=60)
+    assert done.stdout.strip().endswith("numpy/__init__.pyc"), "third-party code as bytecode"
 
 
 def test_backup_command_of_the_cronjob_stores_a_verified_dump(

@@ -28,7 +28,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 TEST_FOLDERS = frozenset({"tests", "test"})
-#: botocore API models the service loads (see detection_api.store.database).
+#: botocore API models the service loads (see detection_api.store.database); the ops image keeps
+#: S3 and KMS too (`--keep-botocore`).
 BOTOCORE_SERVICES = frozenset({"rds", "sts"})
 ELF_MAGIC = b"\x7fELF"
 
@@ -126,8 +127,14 @@ def slim(
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("venv", type=Path, help="the virtualenv to trim, e.g. /opt/venv")
+    parser.add_argument(
+        "--keep-botocore",
+        default=",".join(sorted(BOTOCORE_SERVICES)),
+        help="comma-separated AWS services whose botocore models stay (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
-    for kind, count in slim(args.venv).items():
+    keep = frozenset(name.strip() for name in args.keep_botocore.split(",") if name.strip())
+    for kind, count in slim(args.venv, keep).items():
         print(f"slim: removed {count / 1e6:.1f} MB of {kind}")
     return 0
 
