@@ -123,6 +123,7 @@ def test_crd_validation_rejects_a_broken_object(helm: Helm, crd_validator: CrdVa
         ),
         ({"networkPolicy": {"postgresCidrs": ["10.0.0.0"]}}, "postgresCidrs"),
         ({"serviceAccount": {"roleArn": "admin"}}, "roleArn"),
+        ({"tak": {"keyPasswordKey": "pw"}}, "tak.keyPasswordKey needs tak.clientCertSecret"),
     ],
     ids=[
         "unknown-key",
@@ -135,6 +136,7 @@ def test_crd_validation_rejects_a_broken_object(helm: Helm, crd_validator: CrdVa
         "tak-url-without-scheme",
         "cidr-without-prefix",
         "role-arn-not-an-arn",
+        "tak-key-password-without-its-secret",
     ],
 )
 def test_bad_values_fail_with_a_clear_message(

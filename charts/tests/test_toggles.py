@@ -32,6 +32,12 @@ def has_tak_certs(manifests: list[Manifest]) -> bool:
     return any(m["mountPath"] == "/etc/detection-api/tak" and m["readOnly"] for m in mounts)
 
 
+def reads_the_tak_key_password(manifests: list[Manifest]) -> bool:
+    variable = api_env(manifests).get("DETECTION_API_TAK_KEY_PASSWORD")
+    reference = {"secretKeyRef": {"name": "tak-client", "key": "key-password"}}
+    return variable is not None and variable["valueFrom"] == reference
+
+
 def uses_iam_auth(manifests: list[Manifest]) -> bool:
     env = api_env(manifests)
     url = env["DETECTION_API_DATABASE_URL"]
@@ -149,6 +155,12 @@ TOGGLES: list[tuple[str, dict[str, Any], dict[str, Any], Check]] = [
         {"tak": {"clientCertSecret": "tak-client"}},
         {"tak": {"clientCertSecret": ""}},
         has_tak_certs,
+    ),
+    (
+        "tak.keyPasswordKey",
+        {"tak": {"clientCertSecret": "tak-client", "keyPasswordKey": "key-password"}},
+        {"tak": {"clientCertSecret": "tak-client", "keyPasswordKey": ""}},
+        reads_the_tak_key_password,
     ),
     (
         "serviceAccount.roleArn",

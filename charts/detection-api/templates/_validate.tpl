@@ -37,6 +37,9 @@
 {{- if and $v.database.iamAuth (not $v.database.host) }}
 {{- fail "database.host is required when database.iamAuth is true" }}
 {{- end }}
+{{- if and $v.tak.keyPasswordKey (not $v.tak.clientCertSecret) }}
+{{- fail "tak.keyPasswordKey needs tak.clientCertSecret: the password is read from that Secret" }}
+{{- end }}
 {{- include "detection-api.validateBackup" . }}
 {{- end }}
 
