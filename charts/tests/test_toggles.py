@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -206,6 +207,15 @@ def test_every_boolean_toggle_of_values_yaml_is_covered() -> None:
 
     declared = toggles(yaml.safe_load((CHART / "values.yaml").read_text()))
     assert declared <= {t[0] for t in TOGGLES}
+
+
+def test_chart_readme_maps_every_top_level_value() -> None:
+    """The README's Values table names each top-level key of values.yaml, and no other."""
+    readme = (CHART / "README.md").read_text()
+    section = readme.split("## Values", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[1] for line in section.splitlines() if line.startswith("| `")]
+    listed = {key for row in rows for key in re.findall(r"`([A-Za-z]+)`", row)}
+    assert listed == set(yaml.safe_load((CHART / "values.yaml").read_text()))
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,8 @@ PARSER = MarkdownIt("commonmark").enable("table")
 
 
 def markdown_files() -> list[Path]:
-    return sorted([REPO_ROOT / "README.md", *DOCS.rglob("*.md")])
+    readmes = [*REPO_ROOT.glob("charts/*/README.md"), *REPO_ROOT.glob("infra/modules/*/README.md")]
+    return sorted([REPO_ROOT / "README.md", *DOCS.rglob("*.md"), *readmes])
 
 
 def links(text: str) -> Iterator[str]:
