@@ -87,8 +87,11 @@ class Settings(BaseSettings):
 
     # Rate limits (per principal), `limits` notation, e.g. "600/minute"
     rate_limit: str = "6000/minute"
-    rate_limit_storage: str = "memory://"
+    # memory:// (this process) or redis://, rediss:// (shared by every replica)
+    rate_limit_storage: str = Field("memory://", pattern=r"^(async\+)?(memory|rediss?)://")
     rate_limit_key_prefix: str = "detection-api"
+    # A shared store slower than this is treated as down (the check falls back to memory).
+    rate_limit_storage_timeout_seconds: float = Field(0.25, gt=0, le=10)
 
     # Detections
     object_classes: Annotated[list[str], NoDecode] = Field(

@@ -63,7 +63,11 @@ class Services:
             keys=keys,
             authenticator=Authenticator(settings, keys),
             limiter=RateLimiter(
-                settings.rate_limit, settings.rate_limit_storage, settings.rate_limit_key_prefix
+                settings.rate_limit,
+                settings.rate_limit_storage,
+                settings.rate_limit_key_prefix,
+                storage_timeout_seconds=settings.rate_limit_storage_timeout_seconds,
+                on_storage_error=metrics.rate_limit_storage_errors.inc,
             ),
             ingestor=ingestor,
             group_commit=GroupCommit(

@@ -40,6 +40,12 @@ class Metrics:
             ["reason"],
             registry=r,
         )
+        self.rate_limit_storage_errors = Counter(
+            "detection_api_rate_limit_storage_errors",
+            "Failures or timeouts of the shared rate-limit store; after each, limits are counted "
+            "in process memory (per replica) for a pause.",
+            registry=r,
+        )
         self.ce90 = Histogram(
             "detection_api_ce90_meters",
             "CE90 of geolocated detections in metres.",
