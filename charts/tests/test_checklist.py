@@ -112,9 +112,10 @@ def test_network_policy_allows_dns(production: list[Manifest]) -> None:
 @pytest.mark.parametrize(
     ("allow", "port", "cidrs"),
     [
-        ("postgres", 5432, ["10.30.20.0/24", "10.30.21.0/24", "10.30.22.0/24"]),
-        ("redis", 6379, ["10.30.30.0/24"]),
-        ("aws-endpoints", 443, ["10.30.0.0/20"]),
+        # The database and endpoints tiers of infra/envs/production (test_chart_network.py).
+        ("postgres", 5432, ["10.30.64.0/24", "10.30.65.0/24", "10.30.66.0/24"]),
+        ("redis", 6379, ["10.30.64.0/24", "10.30.65.0/24", "10.30.66.0/24"]),
+        ("aws-endpoints", 443, ["10.30.80.0/24", "10.30.81.0/24", "10.30.82.0/24"]),
         ("tak-tak-primary", 8089, ["10.30.40.10/32"]),
         ("tak-tak-secondary", 8089, ["10.30.41.10/32"]),
     ],

@@ -16,15 +16,17 @@ def _call(module: Module, name: str, call: str) -> dict[str, Any]:
 
 
 def test_vpc_with_public_private_database_subnet_tiers(
-    module: Module, env_settings: dict[str, Any]
+    module: Module, wiring: dict[str, Any], env_settings: dict[str, Any]
 ) -> None:
     vpc = _call(module, "network", "vpc")
     assert vpc["source"] == "terraform-aws-modules/vpc/aws"
     for tier in ("public", "private", "database"):
-        assert vpc[f"{tier}_subnets"] == f"${{local.{tier}_subnets}}"
-        carved = hcl.locals_of(module("network"))[f"{tier}_subnets"]
-        assert "cidrsubnet(var.vpc_cidr" in carved
-        assert "range(length(local.azs))" in carved
+        assert vpc[f"{tier}_subnets"] == f"${{var.subnets.{tier}}}"
+    assert vpc["intra_subnets"] == "${var.subnets.endpoints}"
+    assert wiring["network"]["subnets"] == "${module.settings.subnets}"
+    carved = hcl.locals_of(module("settings"))["subnets"]
+    for tier in ("public", "private", "database", "endpoints"):
+        assert "cidrsubnet(var.network.vpc_cidr" in carved[tier]
     assert vpc["create_database_subnet_group"] is True
     assert vpc["map_public_ip_on_launch"] is False
     s3 = _call(module, "network", "endpoints")["endpoints"]["s3"]

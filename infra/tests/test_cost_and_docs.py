@@ -53,6 +53,15 @@ def test_kms_key_count_comes_from_the_modules() -> None:
     assert cost.kms_key_count(cross_region_replication=False) == calls - 1
 
 
+def test_interface_endpoints_are_counted_from_the_network_module() -> None:
+    assert cost.interface_endpoint_count() == 3  # STS, S3, KMS; the S3 gateway costs nothing
+    prices = cost.load_prices()
+    production = sizing.load("production")
+    (item,) = [i for i in cost.estimate(production, prices).items if "interface" in i.item]
+    hourly = prices["vpc_interface_endpoint_az_hour"]
+    assert abs(item.monthly_usd - 3 * 3 * hourly * prices["hours_per_month"]) < 0.01
+
+
 def test_adr_cloud_provider_selection_aws_eks() -> None:
     text = ADR.read_text()
     assert "- Status: accepted" in text

@@ -81,7 +81,7 @@ MUTATIONS: dict[str, tuple[str, str, str | None]] = {
     # Infrastructure
     "VPC with public/private/database subnet tiers": (
         NETWORK,
-        "  database_subnets = local.database_subnets\n",
+        "  database_subnets = var.subnets.database\n",
         "\n",
     ),
     "NAT gateways per AZ for HA (production)": (

@@ -56,6 +56,7 @@ module "network" {
   name               = module.settings.name
   vpc_cidr           = module.settings.network.vpc_cidr
   availability_zones = module.settings.network.availability_zones
+  subnets            = module.settings.subnets
   single_nat_gateway = module.settings.network.single_nat_gateway
   cluster_name       = module.settings.name
   tags               = module.settings.tags

@@ -1,10 +1,5 @@
 locals {
   azs = var.availability_zones
-
-  # /16 layout: public /24s at 10.x.0-2.0, private /20s at 10.x.16-63.0, database /24s at 10.x.64-66.0.
-  public_subnets   = [for index in range(length(local.azs)) : cidrsubnet(var.vpc_cidr, 8, index)]
-  private_subnets  = [for index in range(length(local.azs)) : cidrsubnet(var.vpc_cidr, 4, index + 1)]
-  database_subnets = [for index in range(length(local.azs)) : cidrsubnet(var.vpc_cidr, 8, 64 + index)]
 }
 
 module "flow_log_key" {
@@ -25,9 +20,12 @@ module "vpc" {
   cidr = var.vpc_cidr
   azs  = local.azs
 
-  public_subnets   = local.public_subnets
-  private_subnets  = local.private_subnets
-  database_subnets = local.database_subnets
+  public_subnets   = var.subnets.public
+  private_subnets  = var.subnets.private
+  database_subnets = var.subnets.database
+  # No route beyond the VPC: the interface endpoints' addresses only.
+  intra_subnets      = var.subnets.endpoints
+  intra_subnet_names = [for zone in local.azs : "${var.name}-endpoints-${zone}"]
 
   create_database_subnet_group       = true
   create_database_subnet_route_table = true
@@ -67,7 +65,7 @@ module "vpc" {
   tags = var.tags
 }
 
-# S3 traffic (backups, ECR layers) stays on the AWS network and skips the NAT gateways.
+# AWS API traffic stays on the AWS network and skips the NAT gateways.
 module "endpoints" {
   source  = "terraform-aws-modules/vpc/aws//modules/vpc-endpoints"
   version = "6.5.1"
@@ -75,12 +73,52 @@ module "endpoints" {
 
   vpc_id = module.vpc.vpc_id
 
+  create_security_group      = true
+  security_group_name_prefix = "${var.name}-endpoints-"
+  security_group_description = "VPC interface endpoints of ${var.name}: HTTPS from the private subnets"
+  security_group_rules = {
+    https_from_private_subnets = {
+      description = "HTTPS from the nodes and pods"
+      type        = "ingress"
+      protocol    = "tcp"
+      from_port   = 443
+      to_port     = 443
+      cidr_blocks = var.subnets.private
+    }
+  }
+
   endpoints = {
+    # S3 off the NAT gateways for clients that bypass the VPC resolver; the VPC's own S3 names
+    # resolve to the interface endpoint below.
     s3 = {
       service         = "s3"
       service_type    = "Gateway"
       route_table_ids = concat(module.vpc.private_route_table_ids, module.vpc.database_route_table_ids)
       tags            = { Name = "${var.name}-s3" }
+    }
+    # The AWS APIs the pods call, at addresses in the endpoints tier: STS (IRSA credentials, which
+    # also sign the RDS IAM tokens), S3 and KMS (backups). Private DNS makes the SDKs' usual host
+    # names resolve here, so the chart's NetworkPolicies can allow exactly these subnets.
+    sts_interface = {
+      service             = "sts"
+      subnet_ids          = module.vpc.intra_subnets
+      private_dns_enabled = true
+      tags                = { Name = "${var.name}-sts" }
+    }
+    kms_interface = {
+      service             = "kms"
+      subnet_ids          = module.vpc.intra_subnets
+      private_dns_enabled = true
+      tags                = { Name = "${var.name}-kms" }
+    }
+    s3_interface = {
+      service             = "s3"
+      subnet_ids          = module.vpc.intra_subnets
+      private_dns_enabled = true
+      # For every resolver: the VPC's own S3 traffic comes here too, not to the gateway, whose
+      # addresses are S3's public ranges that no NetworkPolicy can name.
+      dns_options = { private_dns_only_for_inbound_resolver_endpoint = false }
+      tags        = { Name = "${var.name}-s3-interface" }
     }
   }
 

@@ -33,6 +33,20 @@ output "database_subnet_group_name" {
   value       = module.vpc.database_subnet_group_name
 }
 
+output "endpoint_subnet_ids" {
+  description = "Endpoint subnets (the VPC interface endpoints; no route beyond the VPC)."
+  value       = module.vpc.intra_subnets
+}
+
+output "interface_endpoint_ids" {
+  description = "IDs of the interface endpoints (STS, S3, KMS) by service."
+  value = {
+    sts = module.endpoints.endpoints["sts_interface"].id
+    kms = module.endpoints.endpoints["kms_interface"].id
+    s3  = module.endpoints.endpoints["s3_interface"].id
+  }
+}
+
 output "nat_gateway_ids" {
   description = "NAT gateways: one per AZ, or one shared."
   value       = module.vpc.natgw_ids

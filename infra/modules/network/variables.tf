@@ -23,6 +23,24 @@ variable "availability_zones" {
   }
 }
 
+variable "subnets" {
+  description = "Subnet CIDRs per tier, one per availability zone in its order: public (load balancers, NAT), private (nodes and pods), database (RDS, Redis), endpoints (VPC interface endpoints). The settings module computes them."
+  type = object({
+    public    = list(string)
+    private   = list(string)
+    database  = list(string)
+    endpoints = list(string)
+  })
+
+  validation {
+    condition = alltrue([
+      for tier in [var.subnets.public, var.subnets.private, var.subnets.database, var.subnets.endpoints] :
+      length(tier) == length(var.availability_zones) && alltrue([for cidr in tier : can(cidrhost(cidr, 0))])
+    ])
+    error_message = "subnets must give one valid CIDR per availability zone for every tier."
+  }
+}
+
 variable "single_nat_gateway" {
   description = "Share one NAT gateway across all AZs (cheaper, not highly available). False creates one NAT gateway per AZ."
   type        = bool

@@ -19,6 +19,18 @@ locals {
     )
   }
 
+  # The /16 layout, one subnet per tier and zone: public /24s at .0-2, private /20s at .16-63
+  # (nodes and pods), database /24s at .64-66 (RDS and the rate-limit Redis), endpoints /24s at
+  # .80-82 (the VPC interface endpoints: the only AWS API addresses the pods may reach). The
+  # network module builds it and the chart's NetworkPolicies allow exactly these ranges.
+  zone_indexes = range(length(var.network.availability_zones))
+  subnets = {
+    public    = [for index in local.zone_indexes : cidrsubnet(var.network.vpc_cidr, 8, index)]
+    private   = [for index in local.zone_indexes : cidrsubnet(var.network.vpc_cidr, 4, index + 1)]
+    database  = [for index in local.zone_indexes : cidrsubnet(var.network.vpc_cidr, 8, 64 + index)]
+    endpoints = [for index in local.zone_indexes : cidrsubnet(var.network.vpc_cidr, 8, 80 + index)]
+  }
+
   tags = {
     Project     = var.project
     Environment = var.environment

@@ -33,6 +33,11 @@ output "network" {
   value       = var.network
 }
 
+output "subnets" {
+  description = "Subnet CIDRs per tier (public, private, database, endpoints), one per availability zone in its order."
+  value       = local.subnets
+}
+
 output "cluster" {
   description = "Validated EKS sizing."
   value       = var.cluster

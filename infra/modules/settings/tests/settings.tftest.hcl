@@ -55,6 +55,20 @@ run "production_names_and_memory" {
   }
 }
 
+run "subnet_layout" {
+  command = plan
+
+  assert {
+    condition = output.subnets == {
+      public    = ["10.30.0.0/24", "10.30.1.0/24", "10.30.2.0/24"]
+      private   = ["10.30.16.0/20", "10.30.32.0/20", "10.30.48.0/20"]
+      database  = ["10.30.64.0/24", "10.30.65.0/24", "10.30.66.0/24"]
+      endpoints = ["10.30.80.0/24", "10.30.81.0/24", "10.30.82.0/24"]
+    }
+    error_message = "subnets: public /24s at .0-2, private /20s from .16, database /24s at .64-66, endpoints /24s at .80-82"
+  }
+}
+
 run "rejects_unknown_environment" {
   command = plan
   variables {
