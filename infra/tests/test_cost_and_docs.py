@@ -46,7 +46,7 @@ def test_cost_follows_the_prices() -> None:
 def test_kms_key_count_comes_from_the_modules() -> None:
     calls = sum(
         len(re.findall(r'source\s*=\s*"\.\./encryption"', path.read_text()))
-        for name in ("network", "cluster", "registry", "database", "backups")
+        for name in ("network", "cluster", "registry", "database", "rate-limits", "backups")
         for path in (INFRA_DIR / "modules" / name).glob("*.tf")
     )
     assert cost.kms_key_count(cross_region_replication=True) == calls

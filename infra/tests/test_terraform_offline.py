@@ -61,6 +61,7 @@ def test_environment_sizing_passes_the_settings_rules(
     [
         ("multi_az                  = true", "multi_az                  = false", "multi_az"),
         ("single_nat_gateway = false", "single_nat_gateway = true", "NAT gateway per AZ"),
+        ("nodes     = 2 # a replica", "nodes     = 1 # a replica", "at least 2 in production"),
         ("shared_buffers_8kb       = 524288", "shared_buffers_8kb       = 4194304", "memory"),
         (
             'instance_class            = "db.r7g.large"',

@@ -123,6 +123,18 @@ module "database" {
   tags = module.settings.tags
 }
 
+module "rate_limits" {
+  source = "../../modules/rate-limits"
+
+  name                     = module.settings.name
+  node_type                = module.settings.rate_limits.node_type
+  nodes                    = module.settings.rate_limits.nodes
+  vpc_id                   = module.network.vpc_id
+  subnet_ids               = module.network.database_subnet_ids
+  client_security_group_id = module.cluster.node_security_group_id
+  tags                     = module.settings.tags
+}
+
 module "backups" {
   source = "../../modules/backups"
   providers = {

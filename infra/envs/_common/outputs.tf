@@ -28,6 +28,11 @@ output "db_iam_user" {
   value       = module.database.iam_database_user
 }
 
+output "rate_limit_storage_url" {
+  description = "rediss:// URL of the shared rate-limit store (chart config.rateLimitStorage)."
+  value       = module.rate_limits.rate_limit_storage_url
+}
+
 output "backup_bucket" {
   description = "S3 bucket of the backups (prefixes postgres/ and sqlite/)."
   value       = module.backups.bucket_name

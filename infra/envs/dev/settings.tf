@@ -35,6 +35,11 @@ module "settings" {
     }
   }
 
+  rate_limits = {
+    node_type = "cache.t4g.micro"
+    nodes     = 1 # one node: dev tolerates a lost store
+  }
+
   backups = {
     cross_region_replication = false
     replica_region           = "us-west-2"

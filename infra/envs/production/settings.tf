@@ -36,6 +36,11 @@ module "settings" {
     }
   }
 
+  rate_limits = {
+    node_type = "cache.m7g.large"
+    nodes     = 2 # a replica in another zone takes over
+  }
+
   backups = {
     cross_region_replication = true
     replica_region           = "us-west-2"

@@ -35,6 +35,11 @@ module "settings" {
     }
   }
 
+  rate_limits = {
+    node_type = "cache.t4g.small"
+    nodes     = 2 # a replica in another zone, as production
+  }
+
   backups = {
     cross_region_replication = false
     replica_region           = "us-west-2"

@@ -58,6 +58,11 @@ output "database_memory" {
   }
 }
 
+output "rate_limits" {
+  description = "Validated rate-limit store sizing."
+  value       = var.rate_limits
+}
+
 output "backups" {
   description = "Validated backup bucket options."
   value       = var.backups

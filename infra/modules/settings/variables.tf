@@ -160,6 +160,24 @@ variable "database" {
   }
 }
 
+variable "rate_limits" {
+  description = "The shared rate-limit store (ElastiCache Valkey): node type and node count (1-3)."
+  type = object({
+    node_type = string
+    nodes     = number
+  })
+
+  validation {
+    condition     = can(regex("^cache\\.[a-z0-9]+\\.[a-z0-9]+$", var.rate_limits.node_type)) && contains([1, 2, 3], var.rate_limits.nodes)
+    error_message = "rate_limits.node_type must look like cache.t4g.small and rate_limits.nodes be 1, 2 or 3."
+  }
+
+  validation {
+    condition     = var.environment != "production" || var.rate_limits.nodes >= 2
+    error_message = "rate_limits.nodes must be at least 2 in production: a replica in another zone takes over."
+  }
+}
+
 variable "backups" {
   description = "Backup bucket options: cross-region replication switch and the replica region."
   type = object({

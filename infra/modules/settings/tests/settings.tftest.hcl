@@ -30,6 +30,10 @@ variables {
       autovacuum_max_workers   = 3
     }
   }
+  rate_limits = {
+    node_type = "cache.m7g.large"
+    nodes     = 2
+  }
   backups = {
     cross_region_replication = true
     replica_region           = "us-west-2"

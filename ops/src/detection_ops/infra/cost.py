@@ -92,6 +92,7 @@ def estimate(size: sizing.Sizing, prices: dict[str, Any]) -> Estimate:
     app_hour = _price(prices["ec2_hour"], size.application.instance_type, "EC2")
     mon_hour = _price(prices["ec2_hour"], size.monitoring.instance_type, "EC2")
     db_hour = _price(prices["rds_postgres_single_az_hour"], size.db_instance_class, "RDS")
+    cache_hour = _price(prices["elasticache_valkey_node_hour"], size.cache_node_type, "ElastiCache")
     az_factor = prices["rds_multi_az_factor"] if size.db_multi_az else 1
     nodes = size.application.desired_size + size.monitoring.desired_size
     app_bounds = f"{size.application.min_size}-{size.application.max_size}"
@@ -143,6 +144,11 @@ def estimate(size: sizing.Sizing, prices: dict[str, Any]) -> Estimate:
             str(size.db_read_replicas),
             size.db_read_replicas
             * (db_hour * hours + size.db_storage_gib * prices["rds_gp3_gb_month"]),
+        ),
+        LineItem(
+            f"ElastiCache Valkey rate limits ({size.cache_node_type})",
+            f"{size.cache_nodes} node{'s' if size.cache_nodes > 1 else ''}",
+            size.cache_nodes * cache_hour * hours,
         ),
         LineItem("KMS customer keys", str(keys), keys * prices["kms_key_month"]),
         LineItem(

@@ -54,6 +54,8 @@ class Sizing:
     db_multi_az: bool
     db_read_replicas: int
     db_parameters: DatabaseParameters
+    cache_node_type: str
+    cache_nodes: int
     cross_region_replication: bool
 
 
@@ -135,5 +137,7 @@ def load(environment: str) -> Sizing:
         db_multi_az=database["multi_az"],
         db_read_replicas=database["read_replicas"],
         db_parameters=DatabaseParameters(**database["parameters"]),
+        cache_node_type=block["rate_limits"]["node_type"],
+        cache_nodes=block["rate_limits"]["nodes"],
         cross_region_replication=block["backups"]["cross_region_replication"],
     )
