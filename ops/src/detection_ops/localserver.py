@@ -23,11 +23,13 @@ from typing import IO
 
 import httpx
 
+from detection_ops.deploy.steps import OperatorError
+
 LOOPBACK = "127.0.0.1"
 POLL_SECONDS = 0.2
 
 
-class ServerError(RuntimeError):
+class ServerError(OperatorError):
     """A server did not get ready or exited on its own; the message carries its log tail."""
 
 
@@ -47,7 +49,7 @@ def venv_executable(name: str) -> str:
     """An entry point of this virtualenv (`detection-api`), next to the running interpreter."""
     path = Path(sys.executable).with_name(name)
     if not path.is_file():
-        raise ServerError(f"{name} not found next to {sys.executable}: run `uv sync` first")
+        raise ServerError(f"{name} not found next to {sys.executable}", "run `uv sync` first")
     return str(path)
 
 
@@ -57,7 +59,8 @@ class LocalServer:
 
     `ready_path` is an HTTP path that answers 2xx when ready, or None for "the port accepts
     connections". Without a `log_path` the output goes to a temporary file, removed after a
-    clean stop and kept (and named in the error) when the server fails.
+    clean stop and kept (and named in the error) when the server fails. `next_step` is what the
+    error tells an operator to do.
     """
 
     name: str
@@ -69,6 +72,7 @@ class LocalServer:
     start_timeout: float = 90.0  # the machine may be shared and busy
     stop_grace: float = 20.0
     cwd: Path | None = None
+    next_step: str = "read its log"
     process: subprocess.Popen[bytes] | None = None
     _log: IO[bytes] | None = None
     _temporary_log: bool = False
@@ -118,14 +122,16 @@ class LocalServer:
         where = self.ready_path or "its port"
         raise ServerError(
             f"{self.name} not ready at {where} after {self.start_timeout:.0f} s ({last}); "
-            f"its log {self.log_path}:\n{self.tail()}"
+            f"its log {self.log_path}:\n{self.tail()}",
+            self.next_step,
         )
 
     def check_running(self) -> None:
         if self.process is not None and self.process.poll() is not None:
             raise ServerError(
                 f"{self.name} exited with {self.process.returncode}; "
-                f"its log {self.log_path}:\n{self.tail()}"
+                f"its log {self.log_path}:\n{self.tail()}",
+                self.next_step,
             )
 
     def cpu_seconds(self) -> float | None:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 
 import structlog
-from limits import RateLimitItem, parse
+from limits import parse
 from limits.aio.strategies import RateLimiter as Strategy
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
@@ -96,9 +96,5 @@ class RateLimiter:
         try:
             stats = await limiter.get_window_stats(self._item, principal)
         except StorageError:
-            return window_seconds(self._item)
+            return int(self._item.get_expiry())  # the whole window: the store cannot say less
         return max(1, math.ceil(stats.reset_time - time.time()))
-
-
-def window_seconds(item: RateLimitItem) -> int:
-    return int(item.get_expiry())

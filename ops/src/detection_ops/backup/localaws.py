@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from detection_ops.deploy.steps import OperatorError
-from detection_ops.localserver import LocalServer, ServerError, free_port
+from detection_ops.localserver import LocalServer, free_port
 from detection_ops.tools.specs import find_repo_root
 
 FAKE_CREDENTIALS = {
@@ -38,17 +38,16 @@ def moto_server(timeout: float = 30.0) -> Iterator[dict[str, str]]:
     """Run moto_server on a free loopback port; yields the AWS_* environment that reaches it."""
     port = free_port()
     command = [find_moto_server(), "-H", "127.0.0.1", "-p", str(port)]
-    server = LocalServer(
-        "moto_server", command, port, ready_path="/moto-api/", start_timeout=timeout, stop_grace=10
-    )
-    try:
-        server.start()
-    except ServerError as error:
-        raise OperatorError(str(error), "run moto_server by hand to see why") from error
-    try:
+    with LocalServer(
+        "moto_server",
+        command,
+        port,
+        ready_path="/moto-api/",
+        start_timeout=timeout,
+        stop_grace=10,
+        next_step="run moto_server by hand to see why",
+    ) as server:
         yield {**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": server.url}
-    finally:
-        server.stop()
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from detection_ops.deploy.steps import OperatorError
-from detection_ops.localserver import LocalServer, ServerError, free_port
+from detection_ops.localserver import LocalServer, free_port
 
 DRAIN_SECONDS = 30.0
 
@@ -32,21 +31,13 @@ def serving(
         "DETECTION_API_PORT": str(port),
         "DETECTION_API_METRICS_PORT": "0",
     }
-    server = LocalServer(
+    with LocalServer(
         "detection-api",
         service_command(),
         port,
         env,
         start_timeout=timeout,
         stop_grace=DRAIN_SECONDS,
-    )
-    try:
-        server.start()
-    except ServerError as error:
-        raise OperatorError(
-            str(error), "check DETECTION_API_DATABASE_URL and that migrations ran"
-        ) from error
-    try:
+        next_step="check DETECTION_API_DATABASE_URL and that migrations ran",
+    ) as server:
         yield server
-    finally:
-        server.stop()
