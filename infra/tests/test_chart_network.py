@@ -35,23 +35,17 @@ def terraform_subnets(root: Path) -> dict[str, list[str]]:
     return subnets
 
 
-def network_policy(environment: str) -> dict[str, Any]:
-    values = yaml.safe_load((CHART / f"values-{environment}.yaml").read_text())
-    policy: dict[str, Any] = values["networkPolicy"]
-    return policy
-
-
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
 def test_network_policy_cidrs_are_the_terraform_subnets(
     environment: str, settings_root: Callable[[str], Path]
 ) -> None:
     settings = (INFRA_DIR / "envs" / environment / "settings.tf").read_text()
     subnets = terraform_subnets(settings_root(settings + SUBNETS_OUTPUT))
-    policy = network_policy(environment)
+    values: dict[str, Any] = yaml.safe_load((CHART / f"values-{environment}.yaml").read_text())
+    policy = values["networkPolicy"]
     assert policy["postgresCidrs"] == subnets["database"]
     assert policy["awsEndpointCidrs"] == subnets["endpoints"]
     # The rate-limit Redis lives in the database tier where an environment shares one.
     assert policy.get("redisCidrs", []) in ([], subnets["database"])
-    values = yaml.safe_load((CHART / f"values-{environment}.yaml").read_text())
     shared_limits = values.get("config", {}).get("rateLimitStorage", "memory://")
     assert bool(policy.get("redisCidrs")) == shared_limits.startswith("redis")
